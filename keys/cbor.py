@@ -1,0 +1,180 @@
+"""The CBOR subset SSA1 needs: a deterministic encoder and a strict decoder.
+
+Hand-written on purpose. Producers must emit RFC 8949 core deterministic
+encoding (shortest integers and lengths, map keys sorted by their encoded
+bytes). The decoder accepts any well-formed definite-length item but refuses
+what would let two verifiers read one token two ways: duplicate map keys,
+trailing bytes, indefinite lengths, map keys other than integers and strings,
+excessive nesting.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+MAX_DEPTH = 16
+
+
+class CBORError(ValueError):
+    """The bytes are not CBOR this project accepts."""
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A tagged item, e.g. ``Tag(18, [...])`` for a COSE_Sign1."""
+
+    tag: int
+    value: Any
+
+
+# -- encoding ---------------------------------------------------------------
+
+
+def _head(major: int, n: int) -> bytes:
+    if n < 24:
+        return bytes([(major << 5) | n])
+    if n < 0x100:
+        return bytes([(major << 5) | 24, n])
+    if n < 0x10000:
+        return bytes([(major << 5) | 25]) + n.to_bytes(2, "big")
+    if n < 0x100000000:
+        return bytes([(major << 5) | 26]) + n.to_bytes(4, "big")
+    if n < 0x10000000000000000:
+        return bytes([(major << 5) | 27]) + n.to_bytes(8, "big")
+    raise CBORError(f"integer {n} does not fit in 64 bits")
+
+
+def encode(value: Any) -> bytes:
+    """Encode ``value`` in core deterministic CBOR."""
+    out = bytearray()
+    _encode_into(out, value)
+    return bytes(out)
+
+
+def _encode_into(out: bytearray, value: Any) -> None:
+    if value is False:
+        out.append(0xF4)
+    elif value is True:
+        out.append(0xF5)
+    elif value is None:
+        out.append(0xF6)
+    elif isinstance(value, int):
+        out += _head(0, value) if value >= 0 else _head(1, -1 - value)
+    elif isinstance(value, bytes | bytearray | memoryview):
+        b = bytes(value)
+        out += _head(2, len(b)) + b
+    elif isinstance(value, str):
+        b = value.encode("utf-8")
+        out += _head(3, len(b)) + b
+    elif isinstance(value, list | tuple):
+        out += _head(4, len(value))
+        for item in value:
+            _encode_into(out, item)
+    elif isinstance(value, dict):
+        items = sorted((encode(k), v) for k, v in value.items())
+        out += _head(5, len(items))
+        for k, v in items:
+            out += k
+            _encode_into(out, v)
+    elif isinstance(value, Tag):
+        out += _head(6, value.tag)
+        _encode_into(out, value.value)
+    else:
+        raise CBORError(f"cannot encode {type(value).__name__} in SSA1 CBOR")
+
+
+def bstr_head(length: int) -> bytes:
+    """The head of a byte string of ``length`` bytes (for building Sig_structure)."""
+    return _head(2, length)
+
+
+# -- decoding ---------------------------------------------------------------
+
+
+def decode(data: bytes) -> Any:
+    """Decode exactly one CBOR item filling all of ``data``."""
+    value, end = _decode_at(data, 0, 0)
+    if end != len(data):
+        raise CBORError(f"{len(data) - end} trailing byte(s) after the CBOR item")
+    return value
+
+
+def _read_arg(data: bytes, pos: int, info: int) -> tuple[int, int]:
+    if info < 24:
+        return info, pos
+    if info > 27:
+        raise CBORError(f"indefinite or reserved length (additional info {info}) at {pos - 1}")
+    size = 1 << (info - 24)
+    end = pos + size
+    if end > len(data):
+        raise CBORError("CBOR item truncated")
+    return int.from_bytes(data[pos:end], "big"), end
+
+
+def _decode_at(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    if depth > MAX_DEPTH:
+        raise CBORError("CBOR nested too deeply")
+    if pos >= len(data):
+        raise CBORError("CBOR item truncated")
+    initial = data[pos]
+    major, info = initial >> 5, initial & 0x1F
+    pos += 1
+    if major == 7:
+        return _decode_simple(data, pos, info)
+    arg, pos = _read_arg(data, pos, info)
+    if major == 0:
+        return arg, pos
+    if major == 1:
+        return -1 - arg, pos
+    if major in (2, 3):
+        end = pos + arg
+        if end > len(data):
+            raise CBORError("CBOR string truncated")
+        raw = data[pos:end]
+        if major == 2:
+            return bytes(raw), end
+        try:
+            return raw.decode("utf-8"), end
+        except UnicodeDecodeError:
+            raise CBORError("CBOR text string is not valid UTF-8") from None
+    if major == 4:
+        if arg > len(data) - pos:
+            raise CBORError("CBOR array longer than the input")
+        items = []
+        for _ in range(arg):
+            item, pos = _decode_at(data, pos, depth + 1)
+            items.append(item)
+        return items, pos
+    if major == 5:
+        if arg > len(data) - pos:
+            raise CBORError("CBOR map longer than the input")
+        result: dict[Any, Any] = {}
+        for _ in range(arg):
+            key, pos = _decode_at(data, pos, depth + 1)
+            if type(key) not in (int, str, bytes):
+                raise CBORError("CBOR map key is not an integer or a string")
+            value, pos = _decode_at(data, pos, depth + 1)
+            if key in result:
+                raise CBORError(f"duplicate CBOR map key {key!r}")
+            result[key] = value
+        return result, pos
+    # major 6: tag
+    value, pos = _decode_at(data, pos, depth + 1)
+    return Tag(arg, value), pos
+
+
+def _decode_simple(data: bytes, pos: int, info: int) -> tuple[Any, int]:
+    if info == 20:
+        return False, pos
+    if info == 21:
+        return True, pos
+    if info in (22, 23):
+        return None, pos
+    if info in (25, 26, 27):
+        size, fmt = {25: (2, ">e"), 26: (4, ">f"), 27: (8, ">d")}[info]
+        if pos + size > len(data):
+            raise CBORError("CBOR float truncated")
+        return struct.unpack(fmt, data[pos : pos + size])[0], pos + size
+    raise CBORError(f"unsupported CBOR simple value (additional info {info})")
