@@ -18,9 +18,7 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv: list[str]) -> int:
     wanted = set(argv)
-    names = sorted(
-        m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("bench_")
-    )
+    names = sorted(m.name for m in pkgutil.iter_modules([str(HERE)]) if m.name.startswith("bench_"))
     results = {}
     for name in names:
         if wanted and name not in wanted and name.removeprefix("bench_") not in wanted:

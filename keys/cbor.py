@@ -95,50 +95,54 @@ def bstr_head(length: int) -> bytes:
 
 def decode(data: bytes) -> Any:
     """Decode exactly one CBOR item filling all of ``data``."""
-    value, end = _decode_at(data, 0, 0)
+    try:
+        value, end = _decode_at(data, 0, 0)
+    except IndexError:
+        raise CBORError("CBOR item truncated") from None
     if end != len(data):
         raise CBORError(f"{len(data) - end} trailing byte(s) after the CBOR item")
     return value
 
 
-def _read_arg(data: bytes, pos: int, info: int) -> tuple[int, int]:
-    if info < 24:
-        return info, pos
-    if info > 27:
-        raise CBORError(f"indefinite or reserved length (additional info {info}) at {pos - 1}")
-    size = 1 << (info - 24)
-    end = pos + size
-    if end > len(data):
-        raise CBORError("CBOR item truncated")
-    return int.from_bytes(data[pos:end], "big"), end
-
-
 def _decode_at(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
+    """Decode the item at ``pos``; an IndexError means the input ended inside it.
+
+    Written flat (one function call per item) because it is on the till's hot path.
+    """
     if depth > MAX_DEPTH:
         raise CBORError("CBOR nested too deeply")
-    if pos >= len(data):
-        raise CBORError("CBOR item truncated")
     initial = data[pos]
-    major, info = initial >> 5, initial & 0x1F
+    major, arg = initial >> 5, initial & 0x1F
     pos += 1
     if major == 7:
-        return _decode_simple(data, pos, info)
-    arg, pos = _read_arg(data, pos, info)
+        return _decode_simple(data, pos, arg)
+    if arg >= 24:
+        if arg == 24:
+            arg, pos = data[pos], pos + 1
+        elif arg <= 27:
+            size = 1 << (arg - 24)
+            if pos + size > len(data):
+                raise CBORError("CBOR item truncated")
+            arg, pos = int.from_bytes(data[pos : pos + size], "big"), pos + size
+        else:
+            raise CBORError(f"indefinite or reserved length (additional info {arg}) at {pos - 1}")
     if major == 0:
         return arg, pos
-    if major == 1:
-        return -1 - arg, pos
-    if major in (2, 3):
+    if major == 2:
         end = pos + arg
         if end > len(data):
             raise CBORError("CBOR string truncated")
-        raw = data[pos:end]
-        if major == 2:
-            return bytes(raw), end
+        return data[pos:end], end
+    if major == 3:
+        end = pos + arg
+        if end > len(data):
+            raise CBORError("CBOR string truncated")
         try:
-            return raw.decode("utf-8"), end
+            return data[pos:end].decode("utf-8"), end
         except UnicodeDecodeError:
             raise CBORError("CBOR text string is not valid UTF-8") from None
+    if major == 1:
+        return -1 - arg, pos
     if major == 4:
         if arg > len(data) - pos:
             raise CBORError("CBOR array longer than the input")
@@ -153,16 +157,18 @@ def _decode_at(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
         result: dict[Any, Any] = {}
         for _ in range(arg):
             key, pos = _decode_at(data, pos, depth + 1)
-            if type(key) not in (int, str, bytes):
+            if type(key) not in _KEY_TYPES:
                 raise CBORError("CBOR map key is not an integer or a string")
-            value, pos = _decode_at(data, pos, depth + 1)
             if key in result:
                 raise CBORError(f"duplicate CBOR map key {key!r}")
-            result[key] = value
+            result[key], pos = _decode_at(data, pos, depth + 1)
         return result, pos
     # major 6: tag
     value, pos = _decode_at(data, pos, depth + 1)
     return Tag(arg, value), pos
+
+
+_KEY_TYPES = (int, str, bytes)
 
 
 def _decode_simple(data: bytes, pos: int, info: int) -> tuple[Any, int]:

@@ -59,7 +59,9 @@ def _derive(passphrase: bytes, salt: bytes, opslimit: int, memlimit: int) -> byt
     return _argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase, salt, opslimit, memlimit)
 
 
-def seal_key(signing_key: SigningKey, passphrase: str, *, label: str = "", profile: str = "sensitive") -> dict:
+def seal_key(
+    signing_key: SigningKey, passphrase: str, *, label: str = "", profile: str = "sensitive"
+) -> dict:
     """The JSON document of an encrypted key file."""
     if not passphrase:
         raise KeyFileError("an empty passphrase cannot protect a private key")
@@ -103,7 +105,9 @@ def write_key_file(
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    return PublicKeyInfo(bytes.fromhex(document["public_key"]), bytes.fromhex(document["kid"]), label)
+    return PublicKeyInfo(
+        bytes.fromhex(document["public_key"]), bytes.fromhex(document["kid"]), label
+    )
 
 
 def generate_key_file(
@@ -137,7 +141,9 @@ def read_public_key(path: str | os.PathLike[str]) -> PublicKeyInfo:
     """The public half of a key file, without the passphrase."""
     document = _read(Path(path))
     return PublicKeyInfo(
-        bytes.fromhex(document["public_key"]), bytes.fromhex(document["kid"]), document.get("label", "")
+        bytes.fromhex(document["public_key"]),
+        bytes.fromhex(document["kid"]),
+        document.get("label", ""),
     )
 
 

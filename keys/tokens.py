@@ -19,6 +19,8 @@ from . import cbor, cose, ed25519
 from .base45 import Base45Error, b45decode, b45encode
 
 QR_PREFIX = "SSA1:"
+# The largest QR code (version 40, alphanumeric) holds 4,296 characters.
+MAX_QR_CHARS = 4296
 _WHITESPACE = " \t\r\n\x0b\x0c"
 
 # Payload keys (SPEC §3).
@@ -122,6 +124,8 @@ def from_qr(text: str | bytes) -> bytes:
         except UnicodeDecodeError:
             raise MalformedToken("QR text is not ASCII") from None
     text = text.strip(_WHITESPACE)
+    if len(text) > MAX_QR_CHARS:
+        raise MalformedToken(f"QR text of {len(text)} characters is longer than any QR code holds")
     if not text.startswith(QR_PREFIX):
         raise MalformedToken("QR text does not start with the SSA1: prefix")
     try:

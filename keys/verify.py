@@ -73,7 +73,11 @@ class JournalView(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
-    """The verdict on one QR, with the decoded fields a till or an audit needs."""
+    """The verdict on one QR, with the decoded fields a till or an audit needs.
+
+    ``token`` and ``token_id`` are set only once the signatures verified: what a
+    forger wrote is never reported as if it meant something.
+    """
 
     code: ResultCode
     message: str = ""
@@ -206,7 +210,11 @@ def step_7_issuer_key_in_force(issuer: Issuer, now: int) -> None:
 
 def step_8_revocation(token: Payment | Voucher, trust_list: TrustList) -> None:
     if isinstance(token, Payment):
-        cti, sub, revoked_ids = token.credential.cti, token.credential.sub, trust_list.revoked_credentials
+        cti, sub, revoked_ids = (
+            token.credential.cti,
+            token.credential.sub,
+            trust_list.revoked_credentials,
+        )
     else:
         cti, sub, revoked_ids = token.cti, token.sub, trust_list.revoked_vouchers
     if cti in revoked_ids:
@@ -297,16 +305,16 @@ def verify_qr(
     ``credentials`` optionally remembers decoded credentials and checked issuer
     signatures across calls (it never changes a verdict, only its cost).
     """
-    token: Payment | Voucher | None = None
+    token: Payment | Voucher | None = None  # set once its signatures verified
     tid: bytes | None = None
     try:
         step_1_trust_list_in_force(trust_list, now)
         parsed = step_2_parse(qr, credentials)
         step_3_algorithm(parsed)
-        token = step_4_type(parsed)
-        tid = tokens.token_id(token.sign1.payload)  # type: ignore[union-attr]
-        issuer = step_5_issuer_key(token, trust_list)
-        step_6_signatures(token, issuer, credentials)
+        spendable = step_4_type(parsed)
+        issuer = step_5_issuer_key(spendable, trust_list)
+        step_6_signatures(spendable, issuer, credentials)
+        token, tid = spendable, tokens.token_id(spendable.sign1.payload)  # type: ignore[union-attr]
         step_7_issuer_key_in_force(issuer, now)
         step_8_revocation(token, trust_list)
         step_9_validity_period(token, now)
@@ -351,6 +359,4 @@ class MemoryJournal:
 
 
 def accepted_payment(payment: Payment, token_id: bytes) -> AcceptedPayment:
-    return AcceptedPayment(
-        payment.seq, payment.amount_cents, payment.cumulative_cents, token_id
-    )
+    return AcceptedPayment(payment.seq, payment.amount_cents, payment.cumulative_cents, token_id)

@@ -25,9 +25,10 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def shared_dir_missing(reason: str) -> None:
-    """Skip where ../shared is absent (a bare clone); it is always present in CI."""
-    service_missing(reason)
+@pytest.fixture(name="service_missing", scope="session")
+def service_missing_fixture():
+    """The ``service_missing`` rule as a fixture, for tests in any folder."""
+    return service_missing
 
 
 def scan_vector_files() -> list[Path]:

@@ -1,0 +1,185 @@
+"""The scanner's durable journal: every judged scan, in SQLite (WAL, synchronous=FULL).
+
+It is also the ``JournalView`` that SPEC §5 rule 13 runs against: only OK scans
+count there. ``judge`` verifies and records inside one ``BEGIN IMMEDIATE``
+transaction, so two tills (or two processes) sharing a journal cannot both
+accept one token, and an OK is on disk before the caller shows it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from keys.tokens import CredentialCache, Payment, Voucher
+from keys.trust_list import TrustList
+from keys.verify import AcceptedPayment, ResultCode, VerifyResult, verify_qr
+
+SCHEMA_VERSION = 1
+
+_MIGRATIONS = {
+    1: """
+    CREATE TABLE scans (
+        id INTEGER PRIMARY KEY,
+        scanned_at INTEGER NOT NULL,
+        merchant_id TEXT NOT NULL,
+        qr TEXT NOT NULL,
+        code TEXT NOT NULL,
+        message TEXT NOT NULL DEFAULT '',
+        token_id BLOB,
+        kind TEXT,
+        credential_cti BLOB,
+        voucher_cti BLOB,
+        seq INTEGER,
+        amount_cents INTEGER,
+        cumulative_cents INTEGER,
+        batch_id TEXT,
+        sent_at INTEGER
+    );
+    CREATE UNIQUE INDEX scans_accepted_token ON scans(token_id) WHERE code = 'OK';
+    CREATE UNIQUE INDEX scans_accepted_voucher ON scans(voucher_cti) WHERE code = 'OK';
+    CREATE INDEX scans_accepted_credential ON scans(credential_cti) WHERE code = 'OK';
+    CREATE INDEX scans_unsent ON scans(id) WHERE sent_at IS NULL;
+    """,
+}
+
+
+class JournalError(Exception):
+    """The journal file cannot be opened or is from a newer version of the scanner."""
+
+
+class Journal:
+    """A scanner's journal on one SQLite file (``":memory:"`` for a throw-away one)."""
+
+    def __init__(self, path: str | Path) -> None:
+        try:
+            self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise JournalError(f"journal {path} cannot be opened: {exc}") from None
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"journal schema {version} is newer than this scanner ({SCHEMA_VERSION})"
+            )
+        for target in range(version + 1, SCHEMA_VERSION + 1):
+            with self._transaction():
+                for statement in _MIGRATIONS[target].split(";"):
+                    if statement.strip():
+                        self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {target}")
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # -- JournalView (rule 13 sees only accepted scans) ---------------------------
+
+    def has_token(self, token_id: bytes) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM scans WHERE code = 'OK' AND token_id = ?", (token_id,)
+        ).fetchone()
+        return row is not None
+
+    def voucher_redeemed(self, cti: bytes) -> bool:
+        row = self._db.execute(
+            "SELECT 1 FROM scans WHERE code = 'OK' AND voucher_cti = ?", (cti,)
+        ).fetchone()
+        return row is not None
+
+    def payments_of(self, credential_cti: bytes) -> Iterable[AcceptedPayment]:
+        rows = self._db.execute(
+            "SELECT seq, amount_cents, cumulative_cents, token_id FROM scans"
+            " WHERE code = 'OK' AND credential_cti = ?",
+            (credential_cti,),
+        )
+        return [AcceptedPayment(*row) for row in rows]
+
+    # -- judging and recording ----------------------------------------------------
+
+    def judge(
+        self,
+        qr: str,
+        *,
+        trust_list: TrustList,
+        merchant_id: str,
+        now: int,
+        credentials: CredentialCache | None = None,
+    ) -> VerifyResult:
+        """Verify ``qr`` against this journal and record the verdict, atomically.
+
+        Returns only after the transaction holding an OK scan is committed to
+        disk. REPLAY scans (a code held in front of the camera) are not stored
+        again: the accepted scan is already there.
+        """
+        with self._transaction():
+            result = verify_qr(
+                qr,
+                trust_list=trust_list,
+                merchant_id=merchant_id,
+                now=now,
+                journal=self,
+                credentials=credentials,
+            )
+            if result.code is not ResultCode.REPLAY:
+                self._insert(qr, result, merchant_id, now)
+        return result
+
+    def _insert(self, qr: str, result: VerifyResult, merchant_id: str, now: int) -> None:
+        token = result.token
+        kind = credential_cti = voucher_cti = seq = cum = None
+        if isinstance(token, Payment):
+            kind, credential_cti = "payment", token.credential.cti
+            seq, cum = token.seq, token.cumulative_cents
+        elif isinstance(token, Voucher):
+            kind, voucher_cti = "voucher", token.cti
+        self._db.execute(
+            "INSERT INTO scans (scanned_at, merchant_id, qr, code, message, token_id, kind,"
+            " credential_cti, voucher_cti, seq, amount_cents, cumulative_cents)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                now,
+                merchant_id,
+                _storable(qr),
+                result.code.value,
+                result.message,
+                result.token_id,
+                kind,
+                credential_cti,
+                voucher_cti,
+                seq,
+                token.amount_cents if token is not None else None,
+                cum,
+            ),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Number of stored scans per result code."""
+        rows = self._db.execute("SELECT code, COUNT(*) FROM scans GROUP BY code")
+        return dict(rows.fetchall())
+
+
+def _storable(qr: str) -> str:
+    """The scanned text as SQLite can store it (undecodable input kept visibly escaped)."""
+    return qr.strip().encode("utf-8", "backslashreplace").decode("utf-8")

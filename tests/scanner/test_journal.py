@@ -1,0 +1,76 @@
+"""The scanner journal: durable, atomic, and the memory rule 13 runs against."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from keys.sample import SampleCaisse
+from keys.verify import ResultCode
+from scanner.journal import Journal
+
+NOW = 1_800_000_000
+MERCHANT = "m-journal"
+
+
+def _judge(journal: Journal, caisse: SampleCaisse, qr: str) -> ResultCode:
+    return journal.judge(qr, trust_list=caisse.trust_list(), merchant_id=MERCHANT, now=NOW).code
+
+
+def test_an_accepted_scan_survives_reopening_the_file(tmp_path: Path) -> None:
+    caisse = SampleCaisse(now=NOW)
+    qr = caisse.member().pay(1200, iat=NOW)
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, qr) is ResultCode.OK
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, qr) is ResultCode.REPLAY
+
+
+def test_the_ok_is_committed_before_judge_returns(tmp_path: Path) -> None:
+    caisse = SampleCaisse(now=NOW)
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, caisse.member().pay(100, iat=NOW)) is ResultCode.OK
+        other = sqlite3.connect(tmp_path / "j.sqlite")  # another process's view
+        assert other.execute("SELECT code FROM scans").fetchall() == [("OK",)]
+        other.close()
+
+
+def test_refused_scans_are_kept_as_evidence_but_replays_are_not_stored_twice(
+    tmp_path: Path,
+) -> None:
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member(allowance_cents=1000)
+    qr = member.pay(600, iat=NOW)
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, qr) is ResultCode.OK
+        for _ in range(5):
+            assert _judge(journal, caisse, qr) is ResultCode.REPLAY
+        assert _judge(journal, caisse, member.pay(600, iat=NOW)) is ResultCode.OVER_ALLOWANCE
+        assert _judge(journal, caisse, "SSA1:not base45 ~") is ResultCode.MALFORMED
+        assert journal.counts() == {"OK": 1, "OVER_ALLOWANCE": 1, "MALFORMED": 1}
+
+
+def test_two_tills_sharing_a_journal_accept_a_token_once(tmp_path: Path) -> None:
+    caisse = SampleCaisse(now=NOW)
+    qr = caisse.member().pay(700, iat=NOW)
+    with Journal(tmp_path / "j.sqlite") as a, Journal(tmp_path / "j.sqlite") as b:
+        codes = {_judge(a, caisse, qr), _judge(b, caisse, qr)}
+    assert codes == {ResultCode.OK, ResultCode.REPLAY}
+
+
+def test_double_spending_is_judged_against_the_journal(tmp_path: Path) -> None:
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member()
+    first = member.pay(5000, iat=NOW)
+    member.seq, member.cumulative_cents = 0, 0  # a cloned wallet replays seq 1
+    fork = member.pay(700, iat=NOW)
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, first) is ResultCode.OK
+        assert _judge(journal, caisse, fork) is ResultCode.DOUBLE_SPEND
+
+
+def test_undecodable_input_is_stored_escaped(tmp_path: Path) -> None:
+    caisse = SampleCaisse(now=NOW)
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, "SSA1:\udcff\x00") is ResultCode.MALFORMED
+        assert journal.counts() == {"MALFORMED": 1}
