@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install test bench lint format clean system-deps
 
-install: $(STAMP)
+install: system-deps $(STAMP)
 
 $(STAMP): pyproject.toml $(wildcard package-lock.json)
 	@bash scripts/system_deps.sh

@@ -37,6 +37,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     decode = sub.add_parser("decode", help="read QR codes in image files (one JSON line per file)")
     decode.add_argument("files", nargs="+", metavar="FILE")
+
+    def with_data(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument(
+            "--data",
+            metavar="DIR",
+            help="scanner data directory (default: $SSA_SCANNER_DATA or ~/.local/share/ssa-scanner)",
+        )
+        return p
+
+    enroll = with_data(sub.add_parser("enroll", help="enrol this till with the caisse's code"))
+    enroll.add_argument("--server", required=True, metavar="URL", help="the caisse's server")
+    enroll.add_argument("--code", required=True, help="the enrolment code the caisse gave the shop")
+    enroll.add_argument(
+        "--root-key", metavar="KEY", help="expected root key (hex), if the caisse gave one"
+    )
+    enroll.add_argument(
+        "--kdf",
+        choices=["sensitive", "interactive"],
+        default="sensitive",
+        help="cost of the key's passphrase hashing (interactive for small devices)",
+    )
+
+    run = with_data(sub.add_parser("run", help="the till: camera, keyboard-wedge reader, verdicts"))
+    run.add_argument(
+        "--camera", metavar="0|URL|FILE", help="webcam index, phone stream URL or video file"
+    )
+    run.add_argument("--headless", action="store_true", help="no window: one JSON line per scan")
+    run.add_argument(
+        "--lang", choices=["fr", "nl", "en"], help="language (default: from the system)"
+    )
+    run.add_argument(
+        "--no-sync", action="store_true", help="never contact the server while running"
+    )
+    run.add_argument(
+        "--no-stdin", action="store_true", help="headless: do not read QR texts from stdin"
+    )
+    run.add_argument("--sync-interval", type=float, default=120, metavar="SECONDS")
+
+    sync = with_data(sub.add_parser("sync", help="send unsent scans and refresh the trust list"))
+    sync.add_argument("--batch-size", type=int, default=500, metavar="N", help="scans per batch")
+    with_data(sub.add_parser("status", help="merchant, unsent scans, last sync, trust list (JSON)"))
     return parser
 
 
@@ -50,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import decode_command
 
         return decode_command.main(args.files)
+    if args.command in ("enroll", "run", "sync", "status"):
+        from . import commands
+
+        return commands.main(args)
     raise AssertionError(args.command)  # pragma: no cover - argparse enforces the choices
 
 

@@ -8,9 +8,12 @@ accept one token, and an OK is on disk before the caller shows it.
 
 from __future__ import annotations
 
+import json
 import sqlite3
+import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from keys.tokens import CredentialCache, Payment, Voucher
@@ -42,8 +45,24 @@ _MIGRATIONS = {
     CREATE UNIQUE INDEX scans_accepted_voucher ON scans(voucher_cti) WHERE code = 'OK';
     CREATE INDEX scans_accepted_credential ON scans(credential_cti) WHERE code = 'OK';
     CREATE INDEX scans_unsent ON scans(id) WHERE sent_at IS NULL;
+    CREATE INDEX scans_batch ON scans(batch_id);
+    CREATE TABLE batches (
+        batch_id TEXT PRIMARY KEY,
+        created_at INTEGER NOT NULL,
+        sent_at INTEGER,
+        answer TEXT
+    );
+    CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Scans bound for the server under one ``batch_id``, fixed before the first try."""
+
+    batch_id: str
+    scans: list[dict]
 
 
 class JournalError(Exception):
@@ -173,6 +192,77 @@ class Journal:
                 cum,
             ),
         )
+
+    # -- batches for the server -----------------------------------------------------
+
+    def pending_batch(self, now: int, limit: int = 500) -> Batch | None:
+        """The batch to send next: an unsent one again (same id, same scans), else a new one.
+
+        A new batch is committed before it is returned, so a retry after a crash or a
+        timeout carries the same ``batch_id`` and the server counts it once.
+        """
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT batch_id FROM batches WHERE sent_at IS NULL ORDER BY created_at LIMIT 1"
+            ).fetchone()
+            if row is None:
+                ids = [
+                    r[0]
+                    for r in self._db.execute(
+                        "SELECT id FROM scans WHERE batch_id IS NULL AND sent_at IS NULL"
+                        " ORDER BY id LIMIT ?",
+                        (limit,),
+                    )
+                ]
+                if not ids:
+                    return None
+                batch_id = uuid.uuid4().hex
+                self._db.execute(
+                    "INSERT INTO batches (batch_id, created_at) VALUES (?, ?)", (batch_id, now)
+                )
+                self._db.executemany(
+                    "UPDATE scans SET batch_id = ? WHERE id = ?", [(batch_id, i) for i in ids]
+                )
+            else:
+                batch_id = row[0]
+        rows = self._db.execute(
+            "SELECT qr, scanned_at, code FROM scans WHERE batch_id = ? ORDER BY id", (batch_id,)
+        )
+        scans = [{"qr": qr, "scanned_at": at, "result": code} for qr, at, code in rows]
+        return Batch(batch_id, scans)
+
+    def mark_sent(self, batch_id: str, now: int, answer: dict) -> None:
+        """Record the server's answer; only then are the batch's scans sent."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE batches SET sent_at = ?, answer = ? WHERE batch_id = ?",
+                (now, json.dumps(answer), batch_id),
+            )
+            self._db.execute("UPDATE scans SET sent_at = ? WHERE batch_id = ?", (now, batch_id))
+
+    def unsent_count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM scans WHERE sent_at IS NULL").fetchone()[0]
+
+    def get_state(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?)"
+                " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+
+    def accepted(self) -> list[dict]:
+        """Every accepted scan, oldest first (for the shop's own records)."""
+        rows = self._db.execute(
+            "SELECT id, scanned_at, kind, amount_cents, seq, sent_at FROM scans"
+            " WHERE code = 'OK' ORDER BY id"
+        )
+        keys = ("id", "scanned_at", "kind", "amount_cents", "seq", "sent_at")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     def counts(self) -> dict[str, int]:
         """Number of stored scans per result code."""

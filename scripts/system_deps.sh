@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the project needs (libzbar0 for pyzbar) when it can,
-# and says plainly what is missing when it cannot (not root, no apt).
+# Installs the Debian packages the project needs when it can, and says plainly
+# what is missing when it cannot (not root, no apt):
+#   libzbar0  the zbar library pyzbar loads (scanner image pipeline)
+#   chromium  the browser the wallet's tests drive (never a downloaded one)
+#   xvfb      a virtual screen for the till window's tests
 set -euo pipefail
 
 missing=()
 ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || missing+=(libzbar0)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v Xvfb >/dev/null || missing+=(xvfb)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

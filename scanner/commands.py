@@ -1,0 +1,164 @@
+"""`ssa-scanner enroll | run | sync | status`: load the data directory, then do one thing."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+
+from keys import keystore
+from keys.trust_list import TrustListInvalid
+
+from . import camera
+from .api_client import ApiClient, ServerError
+from .background_sync import BackgroundSync
+from .enroll import EnrollError, enroll
+from .journal import Journal, JournalError
+from .messages import Messages
+from .status import status, status_line
+from .store import NotEnrolled, ScannerStore
+from .sync import sync
+from .till import Till, TrustListHolder
+from .verify_command import UsageError, parse_public_key
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# What a command may meet that is the user's to fix, not a bug: a clear message, no traceback.
+EXPECTED = (
+    NotEnrolled,
+    EnrollError,
+    ServerError,
+    TrustListInvalid,
+    keystore.KeyFileError,
+    JournalError,
+    camera.CameraError,
+    UsageError,
+)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _print_json(document: dict) -> None:
+    print(json.dumps(document), flush=True)
+
+
+def cmd_enroll(args) -> int:
+    store = ScannerStore(args.data)
+    passphrase = keystore.passphrase_from_env_or_prompt(
+        "Passphrase to protect this scanner's key: ", confirm=True
+    )
+    client = ApiClient(args.server)
+    try:
+        config = enroll(
+            store,
+            client,
+            server_url=args.server,
+            code=args.code,
+            passphrase=passphrase,
+            expected_root_key=parse_public_key(args.root_key) if args.root_key else None,
+            kdf_profile=args.kdf,
+        )
+    finally:
+        client.close()
+    _say(f"enrolled as merchant {config.merchant_id}; data in {store.dir}")
+    _print_json({"merchant_id": config.merchant_id, "data": str(store.dir)})
+    return EXIT_OK
+
+
+def cmd_sync(args) -> int:
+    store = ScannerStore(args.data)
+    config = store.config()
+    key = keystore.load_signing_key(store.key_path, keystore.passphrase_from_env_or_prompt())
+    client = ApiClient(config.server_url)
+    try:
+        with Journal(store.journal_path) as journal:
+            report = sync(store, journal, client, key, batch_size=args.batch_size)
+    finally:
+        client.close()
+    _print_json(report.to_json())
+    return EXIT_OK
+
+
+def cmd_status(args) -> int:
+    store = ScannerStore(args.data)
+    config = store.config()
+    with Journal(store.journal_path) as journal:
+        _print_json(status(config, journal, store.trust_list(), int(time.time())))
+    return EXIT_OK
+
+
+def cmd_run(args) -> int:
+    from .decode import decode_frame
+
+    store = ScannerStore(args.data)
+    config = store.config()
+    trust_lists = TrustListHolder(store.trust_list())
+    messages = Messages(args.lang)
+    syncer = None
+    if not args.no_sync:
+        try:
+            key = keystore.load_signing_key(
+                store.key_path, keystore.passphrase_from_env_or_prompt()
+            )
+            syncer = BackgroundSync(
+                store, key, trust_lists, interval_s=args.sync_interval, on_status=_say
+            )
+        except keystore.KeyFileError as exc:
+            _say(f"automatic sync is off ({exc}); scans are kept for `ssa-scanner sync`")
+    frames, stop_camera = (None, lambda: None)
+    if args.camera is not None:
+        frames, stop_camera = camera.frames_from(args.camera, on_status=_say)
+    journal = Journal(store.journal_path)
+    till = Till(journal, config.merchant_id, trust_lists)
+    on_scan = (lambda event: syncer.now()) if syncer else (lambda event: None)
+
+    def current_status() -> tuple[str, str]:
+        now = int(time.time())
+        return status_line(status(config, journal, trust_lists.current, now), now, messages)
+
+    if syncer:
+        syncer.start()
+    try:
+        if args.headless:
+            from .headless import HeadlessRun
+
+            runner = HeadlessRun(
+                till, decode=decode_frame, out=sys.stdout, on_status=_say, on_scan=on_scan
+            )
+            signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+            _say(current_status()[0])
+            runner.run(frames, sys.stdin if not args.no_stdin else None)
+        else:
+            from .till_window import TillWindow
+
+            TillWindow(
+                till, frames=frames, decode=decode_frame, messages=messages,
+                status=current_status, on_scan=on_scan,
+            ).run()  # fmt: skip
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_camera()
+        if syncer:
+            syncer.stop()
+        journal.close()
+    return EXIT_OK
+
+
+COMMANDS = {"enroll": cmd_enroll, "sync": cmd_sync, "status": cmd_status, "run": cmd_run}
+
+
+def main(args) -> int:
+    args.data = Path(args.data) if args.data else None
+    if args.data is None:
+        from .store import default_data_dir
+
+        args.data = default_data_dir()
+    try:
+        return COMMANDS[args.command](args)
+    except EXPECTED as exc:
+        _say(f"ssa-scanner {args.command}: {exc}")
+        return EXIT_USAGE if isinstance(exc, NotEnrolled | UsageError) else EXIT_FAILED

@@ -1,0 +1,106 @@
+"""The till window on a real (virtual) X display: verdict colours, words, the wedge."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from keys.sample import SampleCaisse
+from scanner.journal import Journal
+from scanner.messages import Messages
+from scanner.till import Till, TrustListHolder
+from scanner.till_window import COLOURS, TillWindow
+
+from .conftest import qr_picture
+
+
+@pytest.fixture(scope="module")
+def display(service_missing):
+    if not shutil.which("Xvfb"):
+        service_missing("Xvfb is not installed (Debian package xvfb)")
+    number = 90 + os.getpid() % 50
+    server = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1.0)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    yield
+    server.terminate()
+    server.wait(10)
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old
+
+
+def _window(caisse: SampleCaisse, frames=None, language: str = "fr") -> TillWindow:
+    from scanner.decode import decode_frame
+
+    till = Till(Journal(":memory:"), "m-till", TrustListHolder(caisse.trust_list()))
+    return TillWindow(
+        till, frames=frames, decode=decode_frame, messages=Messages(language),
+        status=lambda: ("status", "ok"),
+    )  # fmt: skip
+
+
+def _pump(window: TillWindow, until, seconds: float = 20) -> None:
+    deadline = time.time() + seconds
+    window.root.after(30, window._poll)
+    while time.time() < deadline and not until():
+        window.root.update()
+        time.sleep(0.02)
+
+
+def test_a_payment_from_the_camera_turns_the_window_green_with_the_amount(display) -> None:
+    caisse = SampleCaisse(now=int(time.time()))
+    qr = caisse.member().pay(2340, iat=caisse.now)
+    frames = iter([(qr_picture(qr, size=(640, 480), module_px=3), None)] * 3)
+    window = _window(caisse, frames)
+    _pump(window, lambda: window.verdict.cget("text") == "23,40\u00a0€")
+    assert window.verdict.cget("text") == "23,40\u00a0€"
+    assert window.verdict.cget("bg") == COLOURS["ok"][0]
+    assert window.detail.cget("text") == "Accepté"
+    assert window._photo is not None  # the live picture is shown
+    window.close()
+
+
+def test_the_wedge_types_into_the_window_and_refusals_are_red_in_plain_words(display) -> None:
+    caisse = SampleCaisse(now=int(time.time()))
+    window = _window(caisse, language="nl")
+    window.root.update()
+    member = caisse.member(allowance_cents=1000)
+    first = member.pay(600, iat=caisse.now)
+    for char in first:
+        window._on_key(_key(char))
+    window._on_key(_key("\r", "Return"))
+    assert window.verdict.cget("bg") == COLOURS["ok"][0]
+    assert window.scan(first, "wedge") is None  # within the repeat window: not judged again
+    window.scan(member.pay(600, iat=caisse.now), "wedge")
+    assert window.verdict.cget("bg") == COLOURS["refused"][0]
+    assert window.verdict.cget("text") == "Geweigerd"
+    assert window.detail.cget("text") == "Onvoldoende resterende toelage voor dit bedrag."
+    window.close()
+
+
+def test_replay_is_amber_and_never_called_fraud(display) -> None:
+    caisse = SampleCaisse(now=int(time.time()))
+    window = _window(caisse, language="en")
+    voucher = caisse.voucher(500)
+    window.scan(voucher, "wedge")
+    window._idle()
+    window.till._last_judged.clear()
+    window.scan(voucher, "wedge")
+    assert window.verdict.cget("bg") == COLOURS["replay"][0]
+    assert window.verdict.cget("text") == "Already accepted"
+    window.close()
+
+
+class _key:
+    def __init__(self, char: str, keysym: str = "") -> None:
+        self.char, self.keysym = char, keysym or char
