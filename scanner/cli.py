@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--data",
             metavar="DIR",
-            help="scanner data directory (default: $SSA_SCANNER_DATA or ~/.local/share/ssa-scanner)",
+            help="data directory (default: $SSA_SCANNER_DATA or ~/.local/share/ssa-scanner)",
         )
         return p
 
