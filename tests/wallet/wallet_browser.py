@@ -1,0 +1,94 @@
+"""The wallet tests' actors: the member (activate, pay) and the shop's scanner
+(screenshot -> image decoder -> verifier), driving Debian's Chromium."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from wallet_fake_caisse import FakeCaisse
+
+from keys.verify import MemoryJournal, VerifyResult, verify_qr
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+VENDOR = ROOT / "wallet_pwa" / "vendor" / "lean-qr.js"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+MERCHANT = "m-test-shop"
+
+
+def wait_ready(page) -> None:
+    page.wait_for_selector("html[data-ready='true']")
+
+
+def activate(page, caisse: FakeCaisse) -> str:
+    """Open a fresh activation link; returns the wallet's public key (b64url)."""
+    page.goto(caisse.activation_url(caisse.new_code()))
+    wait_ready(page)
+    page.get_by_test_id("balance").wait_for()
+    return next(iter(caisse.members))
+
+
+def wait_offline_ready(page) -> None:
+    """Wait until the service worker controls the page and holds the shell."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    for _ in range(100):
+        if page.evaluate("() => navigator.serviceWorker.controller !== null"):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("the service worker never took control of the page")
+
+
+def decode_qr_image(png: bytes) -> str:
+    """What a shop's camera scanner reads from the screen: the image through a decoder."""
+    import zxingcpp
+
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
+    found = zxingcpp.read_barcodes(image)
+    if found:
+        return found[0].text
+    from pyzbar import pyzbar
+
+    symbols = pyzbar.decode(image)
+    assert symbols, "no QR code found in the screenshot"
+    return symbols[0].data.decode()
+
+
+def pay(page, amount: str) -> str:
+    """Type an amount, tap pay, photograph the QR; returns the decoded QR text."""
+    page.get_by_test_id("amount-input").fill(amount)
+    page.get_by_test_id("pay-button").click()
+    qr = page.get_by_test_id("payment-qr")
+    qr.wait_for(state="visible")
+    return decode_qr_image(qr.screenshot())
+
+
+def close_qr(page) -> None:
+    page.get_by_test_id("close-qr").click()
+    page.get_by_test_id("payment-qr").wait_for(state="hidden")
+
+
+def scan(
+    caisse: FakeCaisse, journal: MemoryJournal, qr: str, now: int | None = None
+) -> VerifyResult:
+    """Verify as the till does, and journal it when OK."""
+    result = verify_qr(
+        qr,
+        trust_list=caisse.trust_list(),
+        merchant_id=MERCHANT,
+        now=int(time.time()) if now is None else now,
+        journal=journal,
+    )
+    if result.ok:
+        journal.record(result)
+    return result

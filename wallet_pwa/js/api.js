@@ -1,0 +1,85 @@
+// The two wallet endpoints of SPEC §8: activation with the one-time code, and the signed
+// credential refresh. Every failure becomes an ApiError whose `kind` the UI translates.
+import { toB64url, toHex } from './bytes.js';
+
+const BASE = new URL('../api/v1/', location.href); // the wallet lives at /wallet/
+
+export class ApiError extends Error {
+  constructor(kind, status = 0, code = '', offset = null) {
+    super(`${kind}${status ? ` (HTTP ${status}${code ? ` ${code}` : ''})` : ''}`);
+    this.kind = kind; // 'network' | 'code' | 'key' | 'server'
+    this.status = status;
+    this.code = code;
+    this.offset = offset; // the server's clock, when its answer carried a Date header
+  }
+}
+
+/** Seconds to add to this phone's clock to get the server's, from the Date header. */
+function clockOffset(response, sentAt) {
+  const date = Date.parse(response.headers.get('Date') ?? '');
+  if (Number.isNaN(date)) return null;
+  const local = (sentAt + Date.now()) / 2;
+  return Math.round((date + 500 - local) / 1000);
+}
+
+async function call(path, init, classify) {
+  const sentAt = Date.now();
+  let response;
+  try {
+    response = await fetch(new URL(path, BASE), { ...init, cache: 'no-store', credentials: 'omit' });
+  } catch {
+    throw new ApiError('network');
+  }
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    // an error page or an empty body: judged by status below
+  }
+  if (!response.ok) {
+    const code = typeof body?.error === 'string' ? body.error : '';
+    throw new ApiError(classify(response.status), response.status, code, clockOffset(response, sentAt));
+  }
+  if (body === null || typeof body !== 'object') throw new ApiError('server', response.status);
+  return { body, offset: clockOffset(response, sentAt) };
+}
+
+/** POST /api/v1/wallet/activate {code, public_key} -> {credential} */
+export async function activate(code, publicKey) {
+  const { body, offset } = await call(
+    'wallet/activate',
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code, public_key: toB64url(publicKey) }),
+    },
+    (status) => (status >= 400 && status < 500 && status !== 429 ? 'code' : 'server'),
+  );
+  // `credentials` (this month and the next, once issued) where the server sends it
+  const credentials = Array.isArray(body.credentials) ? body.credentials : [body.credential];
+  if (!credentials.length || !credentials.every((c) => typeof c === 'string')) throw new ApiError('server');
+  return { credentials, offset };
+}
+
+/** The SSA1-Sig Authorization header: Ed25519 over METHOD \n PATH \n ts \n hex(sha256(body)). */
+export async function authorization(method, pathWithQuery, body, publicKey, signer, ts) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  const message = new TextEncoder().encode(`${method}\n${pathWithQuery}\n${ts}\n${toHex(digest)}`);
+  const sig = await signer(message);
+  return `SSA1-Sig key=${toB64url(publicKey)}, ts=${ts}, sig=${toB64url(sig)}`;
+}
+
+/** GET /api/v1/wallet/credential (signed) -> {credentials: [...]} */
+export async function fetchCredentials(publicKey, signer, nowSeconds) {
+  const url = new URL('wallet/credential', BASE);
+  const auth = await authorization('GET', url.pathname + url.search, new Uint8Array(0), publicKey, signer, nowSeconds);
+  const { body, offset } = await call(
+    url,
+    { method: 'GET', headers: { Authorization: auth } },
+    (status) => (status === 401 || status === 403 ? 'key' : 'server'),
+  );
+  if (!Array.isArray(body.credentials) || !body.credentials.every((c) => typeof c === 'string')) {
+    throw new ApiError('server');
+  }
+  return { credentials: body.credentials, offset };
+}

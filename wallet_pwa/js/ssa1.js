@@ -1,0 +1,125 @@
+// SSA1 tokens as the wallet needs them (SPEC §1-3): build and sign a payment, and read
+// (without verifying: the wallet trusts its own caisse over TLS) the allowance credential
+// it holds. A `signer` is any async (message: Uint8Array) => 64-byte signature.
+import { decode, encode, Tag } from './cbor.js';
+import { b45decode, b45encode } from './base45.js';
+
+export const QR_PREFIX = 'SSA1:';
+export const TYP_CREDENTIAL = 1;
+export const TYP_PAYMENT = 2;
+
+const PROTECTED_EDDSA = encode(new Map([[1, -8]])); // {1: -8}, no kid for member keys
+const COSE_SIGN1_TAG = 18;
+
+export class TokenError extends Error {}
+
+function sigStructure(protectedBytes, payload) {
+  return encode(['Signature1', protectedBytes, new Uint8Array(0), payload]);
+}
+
+/** COSE_Sign1 (tag 18) over `payload` bytes, protected header {1: -8}, unprotected {}. */
+export async function sign1(payload, signer) {
+  const signature = await signer(sigStructure(PROTECTED_EDDSA, payload));
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) {
+    throw new TokenError('the signer did not return a 64-byte signature');
+  }
+  return encode(new Tag(COSE_SIGN1_TAG, [PROTECTED_EDDSA, new Map(), payload, signature]));
+}
+
+function uint(name, value) {
+  if (!Number.isSafeInteger(value) || value < 0) throw new TokenError(`${name} must be a uint`);
+  return value;
+}
+
+/**
+ * The payment payload of SPEC §3 (typ 2): cred, amt, seq, cum, iat and optional aud,
+ * signed by the member key. Returns the COSE bytes.
+ */
+export async function encodePayment({ credentialCose, amountCents, seq, cumulativeCents, iat, aud = null }, signer) {
+  const payload = new Map([
+    [-1, TYP_PAYMENT],
+    [-4, credentialCose],
+    [-2, uint('amount', amountCents)],
+    [-5, uint('seq', seq)],
+    [-6, uint('cum', cumulativeCents)],
+    [6, uint('iat', iat)],
+  ]);
+  if (aud !== null) payload.set(3, String(aud));
+  return sign1(encode(payload), signer);
+}
+
+export function toQr(cose) {
+  return QR_PREFIX + b45encode(cose);
+}
+
+export function fromQr(text) {
+  const t = String(text).trim();
+  if (!t.startsWith(QR_PREFIX)) throw new TokenError('not an SSA1 QR');
+  return b45decode(t.slice(QR_PREFIX.length));
+}
+
+/** The four parts of a COSE_Sign1 (tag 18 optional), shape-checked. */
+export function parseSign1(bytes) {
+  let item = decode(bytes);
+  if (item instanceof Tag) {
+    if (item.tag !== COSE_SIGN1_TAG) throw new TokenError(`CBOR tag ${item.tag} is not COSE_Sign1`);
+    item = item.value;
+  }
+  if (!Array.isArray(item) || item.length !== 4) throw new TokenError('not a COSE_Sign1 array');
+  const [protectedBytes, unprotected, payload, signature] = item;
+  if (!(protectedBytes instanceof Uint8Array) || !(unprotected instanceof Map)) {
+    throw new TokenError('bad COSE_Sign1 headers');
+  }
+  if (!(payload instanceof Uint8Array) || !(signature instanceof Uint8Array) || signature.length !== 64) {
+    throw new TokenError('bad COSE_Sign1 payload or signature');
+  }
+  const header = protectedBytes.length ? decode(protectedBytes) : new Map();
+  if (!(header instanceof Map)) throw new TokenError('protected header is not a map');
+  return { protectedBytes, header, payload: decode(payload), payloadBytes: payload, signature };
+}
+
+function field(map, key, type, name) {
+  const v = map.get(key);
+  const ok =
+    type === 'uint' ? Number.isSafeInteger(v) && v >= 0
+    : type === 'bstr' ? v instanceof Uint8Array
+    : type === 'tstr' ? typeof v === 'string'
+    : v instanceof Map;
+  if (!ok) throw new TokenError(`credential field ${name} missing or of the wrong type`);
+  return v;
+}
+
+/**
+ * Read an allowance credential (typ 1) the wallet received, WITHOUT checking the issuer
+ * signature (the scanner does that): what the member sees and what payments embed.
+ */
+export function readCredentialUnverified(cose) {
+  const { header, payload } = parseSign1(cose);
+  if (header.get(1) !== -8) throw new TokenError('credential is not EdDSA');
+  if (!(payload instanceof Map)) throw new TokenError('credential payload is not a map');
+  if (payload.get(-1) !== TYP_CREDENTIAL) throw new TokenError('not an allowance credential');
+  const cnf = field(payload, 8, 'map', 'cnf');
+  const coseKey = cnf.get(1);
+  if (!(coseKey instanceof Map) || coseKey.get(1) !== 1 || coseKey.get(-1) !== 6) {
+    throw new TokenError('credential cnf is not an Ed25519 key');
+  }
+  const memberKey = coseKey.get(-2);
+  if (!(memberKey instanceof Uint8Array) || memberKey.length !== 32) {
+    throw new TokenError('credential cnf key is not 32 bytes');
+  }
+  const sub = field(payload, 2, 'bstr', 'sub');
+  const cti = field(payload, 7, 'bstr', 'cti');
+  if (cti.length < 8 || cti.length > 16) throw new TokenError('credential cti length');
+  const nbf = field(payload, 5, 'uint', 'nbf');
+  const exp = field(payload, 4, 'uint', 'exp');
+  if (exp <= nbf) throw new TokenError('credential ends before it starts');
+  return {
+    iss: field(payload, 1, 'tstr', 'iss'),
+    sub,
+    cti,
+    nbf,
+    exp,
+    allowanceCents: field(payload, -2, 'uint', 'amt'),
+    memberPublicKey: memberKey,
+  };
+}

@@ -1,0 +1,141 @@
+// The wallet's IndexedDB: the member key, the credentials with their payment counters,
+// and the payments. A payment's seq and cum are reserved and committed in one
+// transaction BEFORE it is signed, and its QR text is committed BEFORE it is shown, so a
+// crash or a reload can never reuse a sequence number (SPEC §5 rule 13).
+
+const DB_NAME = 'ssa-wallet';
+const DB_VERSION = 1;
+
+export class BalanceError extends Error {}
+export class StorageError extends Error {}
+
+let dbPromise = null;
+
+function request(req) {
+  return new Promise((resolve, reject) => {
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+function committed(tx) {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error ?? new StorageError('transaction failed'));
+    tx.onabort = () => reject(tx.error ?? new StorageError('transaction aborted'));
+  });
+}
+
+export function openDb() {
+  dbPromise ??= new Promise((resolve, reject) => {
+    const req = indexedDB.open(DB_NAME, DB_VERSION);
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      db.createObjectStore('meta');
+      db.createObjectStore('credentials', { keyPath: 'ctiHex' });
+      db.createObjectStore('payments', { keyPath: ['ctiHex', 'seq'] });
+    };
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(new StorageError(String(req.error)));
+    req.onblocked = () => reject(new StorageError('database blocked by another tab'));
+  });
+  return dbPromise;
+}
+
+async function run(stores, mode, body) {
+  const db = await openDb();
+  const tx = db.transaction(stores, mode, { durability: 'strict' });
+  const done = committed(tx);
+  let result;
+  try {
+    result = await body(tx);
+  } catch (err) {
+    try {
+      tx.abort();
+    } catch {
+      // already finished
+    }
+    await done.catch(() => {});
+    throw err;
+  }
+  await done;
+  return result;
+}
+
+export const getMeta = (key) => run(['meta'], 'readonly', (tx) => request(tx.objectStore('meta').get(key)));
+export const setMeta = (key, value) =>
+  run(['meta'], 'readwrite', (tx) => request(tx.objectStore('meta').put(value, key)));
+
+/** Store a credential received from the caisse, keeping the counters of one already held. */
+export function putCredential(cred) {
+  return run(['credentials'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('credentials');
+    const old = await request(store.get(cred.ctiHex));
+    const record = { ...cred, seq: old?.seq ?? 0, cum: old?.cum ?? 0, receivedAt: old?.receivedAt ?? cred.receivedAt };
+    await request(store.put(record));
+    return record;
+  });
+}
+
+export const listCredentials = () =>
+  run(['credentials'], 'readonly', (tx) => request(tx.objectStore('credentials').getAll()));
+
+export function listPayments(ctiHex) {
+  const range = IDBKeyRange.bound([ctiHex, 0], [ctiHex, Number.MAX_SAFE_INTEGER]);
+  return run(['payments'], 'readonly', (tx) => request(tx.objectStore('payments').getAll(range)));
+}
+
+/**
+ * Take the next seq and the new cum for a payment of `amountCents` and commit them.
+ * Refuses (BalanceError) an amount above the remaining allowance.
+ */
+export function reservePayment(ctiHex, amountCents, iat) {
+  return run(['credentials', 'payments'], 'readwrite', async (tx) => {
+    const creds = tx.objectStore('credentials');
+    const cred = await request(creds.get(ctiHex));
+    if (!cred) throw new StorageError('unknown credential');
+    const cum = cred.cum + amountCents;
+    if (cum > cred.allowanceCents) throw new BalanceError('over allowance');
+    const seq = cred.seq + 1;
+    await request(creds.put({ ...cred, seq, cum }));
+    const payment = { ctiHex, seq, amountCents, cum, iat, status: 'reserved', qr: null };
+    await request(tx.objectStore('payments').put(payment));
+    return payment;
+  });
+}
+
+/** Record the signed QR of a reserved payment; only then may it be shown. */
+export function issuePayment(ctiHex, seq, qr) {
+  return run(['payments'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('payments');
+    const payment = await request(store.get([ctiHex, seq]));
+    if (!payment || payment.status !== 'reserved') throw new StorageError('payment not reserved');
+    const issued = { ...payment, status: 'issued', qr };
+    await request(store.put(issued));
+    return issued;
+  });
+}
+
+/**
+ * Void payments reserved but never signed (the app died in between): their QR was never
+ * shown, so no shop can hold them. Their seq stays used; their amount is given back
+ * when nothing was built on top of it (it is the credential's last payment).
+ */
+export function voidUnissued() {
+  return run(['credentials', 'payments'], 'readwrite', async (tx) => {
+    const payments = tx.objectStore('payments');
+    const creds = tx.objectStore('credentials');
+    const pending = (await request(payments.getAll())).filter((p) => p.status === 'reserved');
+    pending.sort((a, b) => b.seq - a.seq);
+    for (const p of pending) {
+      const cred = await request(creds.get(p.ctiHex));
+      const refunded = Boolean(cred && cred.seq === p.seq && cred.cum === p.cum);
+      if (refunded) {
+        // the seq stays consumed; cum goes back so the member loses nothing
+        await request(creds.put({ ...cred, cum: cred.cum - p.amountCents }));
+      }
+      await request(payments.put({ ...p, status: 'void', refunded }));
+    }
+    return pending.length;
+  });
+}

@@ -1,0 +1,153 @@
+// The wallet's rules, without any DOM: which credential is in force, the balance, the
+// clock the tokens use, refreshing credentials, and making a payment in the safe order
+// reserve (commit) -> sign -> record QR (commit) -> only then show it.
+import { ApiError, activate, fetchCredentials } from './api.js';
+import { equalBytes, fromB64url, toHex } from './bytes.js';
+import { ensureIdentity, loadIdentity, signerFor } from './member_key.js';
+import { encodePayment, readCredentialUnverified, toQr } from './ssa1.js';
+import * as store from './store.js';
+
+const MIN_CORRECTION_S = 30; // below this, the phone's clock is trusted as it is
+const PAY_LOCK = 'ssa-wallet-pay';
+
+export class CredentialError extends Error {}
+
+/** Run `fn` holding a lock shared by every tab of the wallet (where Web Locks exist). */
+export function withLock(fn) {
+  return globalThis.navigator?.locks ? navigator.locks.request(PAY_LOCK, fn) : fn();
+}
+
+export class Wallet {
+  constructor() {
+    this.identity = null;
+    this.credentials = [];
+    this.sync = { lastSynced: null, clockOffset: 0 };
+  }
+
+  async load() {
+    await withLock(() => store.voidUnissued());
+    this.identity = (await loadIdentity()) ?? null;
+    this.credentials = await store.listCredentials();
+    this.sync = { ...this.sync, ...((await store.getMeta('sync')) ?? {}) };
+    return this;
+  }
+
+  get activated() {
+    return this.identity !== null && this.credentials.length > 0;
+  }
+
+  /** Epoch seconds by the caisse's clock (this phone's, corrected at the last sync). */
+  now() {
+    const offset = this.sync.clockOffset ?? 0;
+    return Math.floor(Date.now() / 1000) + (Math.abs(offset) >= MIN_CORRECTION_S ? offset : 0);
+  }
+
+  /** The credential in force now (the latest-starting one), or null. */
+  current(now = this.now()) {
+    const valid = this.credentials.filter((c) => c.nbf <= now && now < c.exp);
+    valid.sort((a, b) => b.nbf - a.nbf);
+    return valid[0] ?? null;
+  }
+
+  balance(cred = this.current()) {
+    return cred ? cred.allowanceCents - cred.cum : 0;
+  }
+
+  async payments(cred = this.current()) {
+    if (!cred) return [];
+    return (await store.listPayments(cred.ctiHex)).sort((a, b) => b.seq - a.seq);
+  }
+
+  async #storeCredentials(encoded, offset) {
+    let kept = 0;
+    for (const text of encoded) {
+      let cose;
+      let cred;
+      try {
+        cose = fromB64url(text);
+        cred = readCredentialUnverified(cose);
+      } catch {
+        continue; // unreadable: ignored, reported below if nothing usable came
+      }
+      if (!equalBytes(cred.memberPublicKey, this.identity.publicKey)) continue;
+      await store.putCredential({
+        ctiHex: toHex(cred.cti),
+        cose,
+        iss: cred.iss,
+        subHex: toHex(cred.sub),
+        nbf: cred.nbf,
+        exp: cred.exp,
+        allowanceCents: cred.allowanceCents,
+        receivedAt: this.now(),
+      });
+      kept++;
+    }
+    if (encoded.length && !kept) throw new CredentialError('no usable credential');
+    const clockOffset = offset ?? this.sync.clockOffset ?? 0;
+    this.sync = { lastSynced: Math.floor(Date.now() / 1000) + clockOffset, clockOffset };
+    await store.setMeta('sync', this.sync);
+    this.credentials = await store.listCredentials();
+  }
+
+  /** Activate with the one-time code from the caisse's link. */
+  async activate(code) {
+    globalThis.navigator?.storage?.persist?.().catch(() => {});
+    this.identity = await ensureIdentity();
+    try {
+      const { credentials, offset } = await activate(code, this.identity.publicKey);
+      await this.#storeCredentials(credentials, offset);
+    } catch (err) {
+      // The code may have been spent by an earlier attempt whose answer was lost:
+      // the caisse then knows our key, and the signed refresh gets the credential.
+      if (!(err instanceof ApiError && err.kind === 'code')) throw err;
+      try {
+        await this.refresh();
+      } catch {
+        throw err;
+      }
+      if (!this.credentials.length) throw err;
+    }
+  }
+
+  /** Signed GET of the current (and next) credentials; corrects the clock from Date. */
+  async refresh() {
+    if (!this.identity) return;
+    const signer = signerFor(this.identity);
+    let answer;
+    try {
+      answer = await fetchCredentials(this.identity.publicKey, signer, this.now());
+    } catch (err) {
+      const off = err instanceof ApiError ? err.offset : null;
+      if (err.kind !== 'key' || off === null || Math.abs(off - (this.sync.clockOffset ?? 0)) < 60) throw err;
+      this.sync = { ...this.sync, clockOffset: off }; // refused for our clock: retry once on theirs
+      answer = await fetchCredentials(this.identity.publicKey, signer, this.now());
+    }
+    await this.#storeCredentials(answer.credentials, answer.offset);
+  }
+
+  /**
+   * Make a payment of `amountCents` on the current credential. Resolves to the stored
+   * payment (with its QR text) once seq/cum and then the QR are durably committed.
+   */
+  async pay(amountCents) {
+    const signer = signerFor(this.identity);
+    const payment = await withLock(async () => {
+      const cred = this.current();
+      if (!cred) throw new CredentialError('no credential in force');
+      const reserved = await store.reservePayment(cred.ctiHex, amountCents, this.now());
+      const cose = await encodePayment(
+        {
+          credentialCose: cred.cose,
+          amountCents,
+          seq: reserved.seq,
+          cumulativeCents: reserved.cum,
+          iat: reserved.iat,
+        },
+        signer,
+      );
+      return store.issuePayment(cred.ctiHex, reserved.seq, toQr(cose));
+    });
+    this.credentials = await store.listCredentials();
+    return payment;
+  }
+}
