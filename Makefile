@@ -37,3 +37,10 @@ format: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache .hypothesis
+
+.PHONY: run
+# A demo caisse in ./data (created once; its passphrase is a public DEMO one), fresh
+# wallet-activation and scanner-enrolment codes printed, then the server on :8000.
+run: install
+	@$(VENV)/bin/ssa-admin --data data demo >/dev/null
+	SSA_PASSPHRASE=demo-passphrase-not-secret $(VENV)/bin/ssa-server --data data --host 127.0.0.1 --port 8000

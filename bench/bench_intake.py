@@ -1,0 +1,191 @@
+"""Batch intake throughput: payments accepted per second through POST /api/v1/merchant/batches.
+
+In-process ASGI (httpx), realistic batches (10 payments per credential, 200
+scans per batch), every token verified and stored. Baseline measured in the
+same run: raw PyNaCl verification of the same payments' two signatures
+(issuer over the credential, member over the payment). Ratio = intake rate /
+raw rate, on SQLite and on PostgreSQL (skipped with a reason if unreachable).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from nacl.signing import SigningKey, VerifyKey
+
+from keys import tokens
+from keys.signed_request import b64url_decode, b64url_encode, sign_request
+from server import members, merchants
+from server.admin import init_caisse
+from server.app import create_app
+from server.config import Config, RateLimit
+from server.keyring import KeyRing, create_issuer_key, create_root_key
+
+CREDENTIALS = 300
+PAYMENTS_PER_CREDENTIAL = 10
+BATCH_SCANS = 200
+PASSPHRASE = "bench-passphrase"
+PG_URLS = ("postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test")
+
+
+def raw_verify_rate(payments: list[bytes], issuer_key: bytes) -> float:
+    """Two Ed25519 verifications per payment with PyNaCl, nothing else."""
+    work = []
+    for cose_bytes in payments:
+        payment = tokens.decode_token(cose_bytes)
+        cred = payment.credential
+        work.append(
+            (
+                cred.sign1.to_be_signed(),
+                cred.sign1.signature,
+                payment.sign1.to_be_signed(),
+                payment.sign1.signature,
+                VerifyKey(cred.member_public_key),
+            )
+        )
+    issuer = VerifyKey(issuer_key)
+    started = time.perf_counter()
+    for cred_msg, cred_sig, pay_msg, pay_sig, member in work:
+        issuer.verify(cred_msg, cred_sig)
+        member.verify(pay_msg, pay_sig)
+    return len(work) / (time.perf_counter() - started)
+
+
+async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) -> dict:
+    cfg = Config(
+        data_dir=tmp / "data",
+        caisse="bench-caisse",
+        kdf_profile="interactive",
+        database_url=database_url,
+        rate_limit=RateLimit(per_ip=10**6, global_=10**6),
+    )
+    root, _ = create_root_key(cfg, PASSPHRASE)
+    issuer = create_issuer_key(cfg, PASSPHRASE)
+    now = int(time.time()) - 120
+    await init_caisse(cfg, PASSPHRASE, now, schema=schema, root=root, issuer=issuer)
+    app = create_app(cfg, keyring=KeyRing(cfg, root, {issuer[1]: issuer[0]}), schema=schema)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://bench"
+        ) as client,
+    ):
+        storage = app.state.ctx.storage
+        wallets = []
+        for i in range(CREDENTIALS):
+            async with storage.transaction() as q:
+                m = await members.add_member(q, cfg, name=f"m{i}", email=None, now=now)
+            key = SigningKey.generate()
+            r = await client.post(
+                "/api/v1/wallet/activate",
+                json={
+                    "code": m["activation_code"],
+                    "public_key": b64url_encode(bytes(key.verify_key)),
+                },
+            )
+            wallets.append((key, b64url_decode(r.json()["credential"])))
+        async with storage.transaction() as q:
+            shop = await merchants.add_merchant(
+                q, cfg, name="bench shop", iban="BE71 0961 2345 6769", bic=None, now=now
+            )
+        scanner = SigningKey.generate()
+        await client.post(
+            "/api/v1/merchant/enroll",
+            json={
+                "code": shop["enrollment_code"],
+                "public_key": b64url_encode(bytes(scanner.verify_key)),
+            },
+        )
+        t = int(time.time())
+        payments = [
+            tokens.encode_payment(
+                credential_cose=cred,
+                amount_cents=100,
+                seq=s,
+                cumulative_cents=100 * s,
+                iat=t,
+                member_key=key,
+            )
+            for s in range(1, PAYMENTS_PER_CREDENTIAL + 1)
+            for key, cred in wallets
+        ]
+        scans = [{"qr": tokens.to_qr(p), "scanned_at": t, "result": "OK"} for p in payments]
+        requests = []
+        path = "/api/v1/merchant/batches"
+        for start in range(0, len(scans), BATCH_SCANS):
+            body = json.dumps(
+                {"batch_id": secrets.token_hex(8), "scans": scans[start : start + BATCH_SCANS]}
+            ).encode()
+            requests.append((body, sign_request(scanner, "POST", path, body, t)))
+        accepted = 0
+        started = time.perf_counter()
+        for body, header in requests:
+            r = await client.post(path, content=body, headers={"Authorization": header})
+            accepted += r.json()["received"]
+        elapsed = time.perf_counter() - started
+    assert accepted == len(payments), f"only {accepted} of {len(payments)} accepted"
+    return {
+        "payments": accepted,
+        "rate": accepted / elapsed,
+        "issuer_key": bytes(issuer[0].verify_key),
+        "cose": payments,
+    }
+
+
+async def _postgres_url() -> str | None:
+    import asyncpg
+
+    for url in PG_URLS:
+        try:
+            conn = await asyncpg.connect(url, timeout=3)
+        except Exception:
+            continue
+        await conn.close()
+        return url
+    return None
+
+
+def _measure(name: str, database_url: str | None, schema: str | None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        result = asyncio.run(_intake_rate(Path(tmp), database_url, schema))
+    raw = raw_verify_rate(result["cose"], result["issuer_key"])
+    ratio = result["rate"] / raw
+    print(
+        f"   {name:10s} intake {result['rate']:8.0f} payments/s | raw PyNaCl 2-sig "
+        f"{raw:8.0f}/s | ratio {ratio:.2f} ({result['payments']} payments, "
+        f"batches of {BATCH_SCANS})",
+        flush=True,
+    )
+    return {
+        "intake_per_s": round(result["rate"]),
+        "raw_two_sig_per_s": round(raw),
+        "ratio": round(ratio, 3),
+    }
+
+
+def run() -> dict:
+    out: dict = {"sqlite": _measure("sqlite", None, None)}
+    pg = asyncio.run(_postgres_url())
+    if pg is None:
+        reason = "PostgreSQL not reachable at 127.0.0.1:5432 (database test)"
+        print(f"   postgres   skipped: {reason}", flush=True)
+        out["postgres"] = {"skipped": reason}
+        return out
+    schema = f"ssa_bench_{secrets.token_hex(4)}"
+    try:
+        out["postgres"] = _measure("postgres", pg, schema)
+    finally:
+        from server.db_postgres import PostgresDatabase
+
+        asyncio.run(PostgresDatabase(pg, schema=schema).drop_schema())
+    return out
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,306 @@
+"""``ssa-admin``: set up and run a caisse from the command line.
+
+Results are JSON on stdout (one object, or one line per row for imports) so
+scripts can use them; human messages go to stderr. Exit status: 0 done,
+1 failed (or some import rows refused), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from keys import keystore
+
+from . import config as config_mod
+from . import members, merchants
+from .admin import (
+    AdminError,
+    Caisse,
+    init_caisse,
+    open_caisse,
+    resign_trust_list,
+    rotate_issuer_key,
+    status,
+)
+from .database import DatabaseError
+from .keyring import KeyRingError, load_root_key
+from .storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
+
+ERRORS = (
+    AdminError,
+    config_mod.ConfigError,
+    DatabaseError,
+    KeyRingError,
+    keystore.KeyFileError,
+    members.MemberError,
+    merchants.MerchantError,
+    OSError,
+)
+
+
+def out(obj: Any) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def _root(caisse: Caisse):  # type: ignore[no-untyped-def]
+    return load_root_key(caisse.config, keystore.passphrase_from_env_or_prompt())
+
+
+# -- commands -------------------------------------------------------------------------
+
+
+async def cmd_init(args: argparse.Namespace) -> int:
+    data_dir = Path(args.data).resolve()
+    cfg = config_mod.Config(
+        data_dir=data_dir,
+        caisse=args.caisse,
+        allowance_cents=args.allowance_cents,
+        base_url=args.base_url,
+        kdf_profile=args.kdf,
+        database_url=args.database or os.environ.get(config_mod.DATABASE_ENV) or None,
+    )
+    passphrase = keystore.passphrase_from_env_or_prompt(
+        "New passphrase for the caisse keys: ", confirm=True
+    )
+    out(await init_caisse(cfg, passphrase, now()))
+    say(
+        f"caisse {cfg.caisse} created in {data_dir}; "
+        f"keep the passphrase safe and back up {data_dir}"
+    )
+    return 0
+
+
+async def cmd_keys_rotate(args: argparse.Namespace, caisse: Caisse) -> int:
+    passphrase = keystore.passphrase_from_env_or_prompt()
+    root = load_root_key(caisse.config, passphrase)
+    out(await rotate_issuer_key(caisse, passphrase, root, now()))
+    say("new issuer key active; running servers pick it up on their next credential")
+    return 0
+
+
+async def cmd_trust_list_sign(args: argparse.Namespace, caisse: Caisse) -> int:
+    out(await resign_trust_list(caisse, _root(caisse), now()))
+    return 0
+
+
+async def cmd_status(args: argparse.Namespace, caisse: Caisse) -> int:
+    out(await status(caisse))
+    return 0
+
+
+async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.transaction() as q:
+        result = await members.add_member(
+            q, caisse.config, name=args.name, email=args.email, now=now()
+        )
+    out(result)
+    say(f"member {result['member_id']} added; send them the activation link")
+    return 0
+
+
+async def cmd_member_import(args: argparse.Namespace, caisse: Caisse) -> int:
+    try:
+        text = Path(args.file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise AdminError(f"{args.file} is not UTF-8 text") from None
+    ignored = members.ignored_columns(text)
+    if ignored:
+        say(f"columns not imported (the caisse keeps only name and email): {', '.join(ignored)}")
+    good = bad = 0
+    for line, row, error in members.read_csv(text):
+        if row is not None:
+            try:
+                members.check_fields(row.get("name"), row.get("email"))
+                async with caisse.storage.transaction() as q:
+                    result = await members.add_member(
+                        q, caisse.config, name=row["name"], email=row.get("email"), now=now()
+                    )
+                out({"line": line, **result})
+                good += 1
+                continue
+            except members.MemberError as exc:
+                error = str(exc)
+        out({"line": line, "error": error})
+        say(f"line {line}: {error}")
+        bad += 1
+    say(f"{good} members imported, {bad} rows refused")
+    return 1 if bad else 0
+
+
+async def cmd_member_code(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.transaction() as q:
+        out(await members.new_activation_code(q, caisse.config, args.id, now()))
+    say("earlier unused codes of this member no longer work")
+    return 0
+
+
+async def cmd_member_revoke(args: argparse.Namespace, caisse: Caisse) -> int:
+    root = _root(caisse)
+    async with caisse.storage.transaction() as q:
+        result = await members.revoke_member(q, caisse.config, root, args.id, now())
+    out(result)
+    say(f"member {args.id} revoked; trust list seq {result['trust_list_seq']} lists them")
+    return 0
+
+
+async def cmd_member_list(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.read() as q:
+        for row in await q.members():
+            out(dict(row))
+    return 0
+
+
+async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.transaction() as q:
+        result = await merchants.add_merchant(
+            q, caisse.config, name=args.name, iban=args.iban, bic=args.bic, now=now()
+        )
+    out(result)
+    say(f"merchant {result['merchant_id']} added; enter the code in the shop's scanner")
+    return 0
+
+
+async def cmd_merchant_code(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.transaction() as q:
+        out(await merchants.new_enrollment_code(q, caisse.config, args.id, now()))
+    return 0
+
+
+async def cmd_merchant_status(args: argparse.Namespace, caisse: Caisse) -> int:
+    wanted = MERCHANT_SUSPENDED if args.merchant_command == "suspend" else MERCHANT_ACTIVE
+    async with caisse.storage.transaction() as q:
+        out(await merchants.set_status(q, args.id, wanted, now()))
+    return 0
+
+
+async def cmd_merchant_list(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.read() as q:
+        for row in await q.merchants():
+            out(dict(row))
+    return 0
+
+
+async def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import ensure_demo
+
+    out(await ensure_demo(Path(args.data), args.database, now()))
+    return 0
+
+
+# -- parser -----------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="ssa-admin", description="Administer a caisse.")
+    p.add_argument(
+        "--data", default=os.environ.get("SSA_DATA"), help="caisse data directory [SSA_DATA]"
+    )
+    p.add_argument("--database", default=None, help="postgresql://... [SSA_DATABASE_URL]")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    init = sub.add_parser("init", help="create a caisse: config, keys, database")
+    init.add_argument("--caisse", required=True, help="caisse id, e.g. be-bxl-class")
+    init.add_argument("--allowance-cents", type=int, default=15_000)
+    init.add_argument(
+        "--base-url",
+        default="http://127.0.0.1:8000",
+        help="public URL of the server (activation links point there)",
+    )
+    init.add_argument(
+        "--kdf",
+        choices=["sensitive", "interactive"],
+        default="sensitive",
+        help="key-file KDF cost; 'interactive' only for tests and demos",
+    )
+    init.set_defaults(run=cmd_init, needs_caisse=False)
+
+    keys_p = sub.add_parser("keys", help="issuer keys").add_subparsers(
+        dest="keys_command", required=True
+    )
+    keys_p.add_parser("rotate", help="new issuer key").set_defaults(run=cmd_keys_rotate)
+    tl = sub.add_parser("trust-list", help="trust list").add_subparsers(
+        dest="tl_command", required=True
+    )
+    tl.add_parser("sign", help="sign a new trust list now").set_defaults(run=cmd_trust_list_sign)
+    sub.add_parser("status", help="caisse summary").set_defaults(run=cmd_status)
+
+    member = sub.add_parser("member", help="members").add_subparsers(
+        dest="member_command", required=True
+    )
+    add = member.add_parser("add", help="add a member; prints an activation link")
+    add.add_argument("--name", required=True)
+    add.add_argument("--email")
+    add.set_defaults(run=cmd_member_add)
+    imp = member.add_parser("import", help="add members from a CSV file (name[,email])")
+    imp.add_argument("file")
+    imp.set_defaults(run=cmd_member_import)
+    for name, run, text in (
+        ("code", cmd_member_code, "a new activation code (lost phone)"),
+        ("revoke", cmd_member_revoke, "block a member"),
+    ):
+        cmd = member.add_parser(name, help=text)
+        cmd.add_argument("id")
+        cmd.set_defaults(run=run)
+    member.add_parser("list", help="list members").set_defaults(run=cmd_member_list)
+
+    merchant = sub.add_parser("merchant", help="merchants").add_subparsers(
+        dest="merchant_command", required=True
+    )
+    madd = merchant.add_parser("add", help="add a shop; prints a scanner enrolment code")
+    madd.add_argument("--name", required=True)
+    madd.add_argument("--iban", required=True)
+    madd.add_argument("--bic")
+    madd.set_defaults(run=cmd_merchant_add)
+    for name, run, text in (
+        ("code", cmd_merchant_code, "a new scanner enrolment code"),
+        ("suspend", cmd_merchant_status, "suspend a shop"),
+        ("resume", cmd_merchant_status, "resume a suspended shop"),
+    ):
+        cmd = merchant.add_parser(name, help=text)
+        cmd.add_argument("id")
+        cmd.set_defaults(run=run)
+    merchant.add_parser("list", help="list merchants").set_defaults(run=cmd_merchant_list)
+
+    demo = sub.add_parser("demo", help="create (once) a demo caisse; print fresh codes")
+    demo.set_defaults(run=cmd_demo, needs_caisse=False)
+    return p
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if not getattr(args, "needs_caisse", True):
+        return await args.run(args)
+    async with open_caisse(args.data, args.database) as caisse:
+        return await args.run(args, caisse)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if not args.data:
+        say("ssa-admin: --data DIR (or SSA_DATA) is required")
+        return 2
+    try:
+        return asyncio.run(_run(args))
+    except ERRORS as exc:
+        say(f"ssa-admin: error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

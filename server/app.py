@@ -1,0 +1,148 @@
+"""The app factory: ``create_app(config)`` wires storage, keys, trust lists and routes.
+
+Views stay thin (parse, authenticate, call a service); services take a
+``Queries`` inside a transaction; all SQL is in ``server.storage``. A background
+task re-signs the trust list at least every ``trust_list_refresh_s``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.responses import RedirectResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from keys import keystore
+
+from .config import Config
+from .context import AppContext
+from .database import open_database
+from .errors import HANDLERS
+from .intake import Intake
+from .keyring import KeyRing, open_keyring
+from .ratelimit import FailureLimiter
+from .storage import Storage
+from .trust import TrustLists
+from .views import merchant, public, wallet
+
+log = logging.getLogger("ssa.app")
+WALLET_DIR = Path(__file__).resolve().parent.parent / "wallet_pwa"
+
+
+class AccessLog:
+    """One structured line per request: method, path, status, duration (no bodies, no headers)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_logged(message: dict) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_logged)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+
+
+async def _refresh_loop(
+    trust_lists: TrustLists, clock: Callable[[], float], every_s: float
+) -> None:
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await trust_lists.current(int(clock()))
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("trust list refresh failed")
+
+
+def _routes(wallet_dir: Path) -> list:
+    routes = [
+        Route("/", public.index),
+        Route("/healthz", public.healthz),
+        Route("/api/v1/openapi.json", public.openapi),
+        Route("/api/v1/trust-list", public.trust_list, methods=["GET"]),
+        Route("/api/v1/wallet/activate", wallet.activate_wallet, methods=["POST"]),
+        Route("/api/v1/wallet/credential", wallet.credential, methods=["GET"]),
+        Route("/api/v1/merchant/enroll", merchant.enroll_scanner, methods=["POST"]),
+        Route("/api/v1/merchant/batches", merchant.upload_batch, methods=["POST"]),
+    ]
+    if (wallet_dir / "index.html").is_file():
+        routes.append(Route("/wallet", lambda r: RedirectResponse("/wallet/", 308)))
+        routes.append(Mount("/wallet", StaticFiles(directory=wallet_dir, html=True)))
+    return routes
+
+
+def create_app(
+    config: Config,
+    *,
+    keyring: KeyRing | None = None,
+    passphrase: str | None = None,
+    clock: Callable[[], float] = time.time,
+    schema: str | None = None,
+) -> Starlette:
+    """The ASGI app of one caisse. Keys are opened now, so a wrong passphrase fails early."""
+    if keyring is None:
+        keyring = open_keyring(config, passphrase or keystore.passphrase_from_env_or_prompt())
+    storage = Storage(open_database(config.database, schema=schema))
+    trust_lists = TrustLists(storage, config, keyring.root_public_key, keyring.root)
+    context = AppContext(
+        config=config,
+        storage=storage,
+        keyring=keyring,
+        trust_lists=trust_lists,
+        intake=Intake(storage, trust_lists, config),
+        limiter=FailureLimiter(config.rate_limit, clock),
+        clock=clock,
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await storage.open()
+        await trust_lists.current(context.now())
+        every = max(1.0, min(3600.0, config.trust_list_refresh_s / 4))
+        task = asyncio.create_task(_refresh_loop(trust_lists, clock, every))
+        log.info("caisse server ready", extra={"caisse": config.caisse})
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            context.intake.close()
+            await storage.close()
+
+    wallet_dir = Path(config.wallet_dir) if config.wallet_dir else WALLET_DIR
+    app = Starlette(
+        routes=_routes(wallet_dir),
+        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.ctx = context
+    app.add_middleware(AccessLog)
+    return app

@@ -1,0 +1,66 @@
+"""Who signed this request: a member's wallet or a merchant's scanner (SPEC §8).
+
+The signature and its freshness are checked first (``keys.signed_request``),
+then the key is looked up: unknown → 401, revoked or suspended → 403, and a key
+of the other role → 403, so a member key never acts on a merchant route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import Request
+
+from keys.signed_request import SignedRequestError, parse_authorization, verify_request
+
+from .errors import Forbidden, Unauthorized
+from .storage import MEMBER_ACTIVE, MERCHANT_ACTIVE, Storage
+
+MEMBER, MERCHANT = "member", "merchant"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: str
+    id: str  # member_id or merchant_id
+    public_key: bytes
+    sub: bytes | None = None
+
+
+def signed_path(request: Request) -> str:
+    """PATH as the client sent it, with its query string (what the client signed)."""
+    raw = request.scope.get("raw_path")
+    path = raw.decode("latin-1") if raw else request.url.path
+    query = request.scope.get("query_string", b"")
+    return f"{path}?{query.decode('latin-1')}" if query else path
+
+
+async def authenticate(
+    request: Request, body: bytes, storage: Storage, *, role: str, now: int
+) -> Principal:
+    try:
+        signed = parse_authorization(request.headers.get("authorization"))
+        verify_request(signed, method=request.method, path=signed_path(request), body=body, now=now)
+    except SignedRequestError as exc:
+        raise Unauthorized(
+            "UNAUTHORIZED", str(exc), headers={"WWW-Authenticate": "SSA1-Sig"}
+        ) from None
+    key = signed.public_key
+    async with storage.read() as q:
+        member = await q.member_by_key(key)
+        device = None if member else await q.device(key)
+    if member is None and device is None:
+        raise Unauthorized("UNKNOWN_KEY", "this key is not enrolled with the caisse")
+    if role == MEMBER:
+        if member is None:
+            raise Forbidden("FORBIDDEN", "a merchant key cannot act as a member")
+        if member["status"] != MEMBER_ACTIVE:
+            raise Forbidden("KEY_REVOKED", "this member's access has been revoked")
+        return Principal(MEMBER, member["member_id"], key, bytes(member["sub"]))
+    if device is None:
+        raise Forbidden("FORBIDDEN", "a member key cannot act as a merchant")
+    if device["revoked_at"] is not None:
+        raise Forbidden("KEY_REVOKED", "this scanner key has been revoked")
+    if device["status"] != MERCHANT_ACTIVE:
+        raise Forbidden("MERCHANT_SUSPENDED", "this merchant is suspended")
+    return Principal(MERCHANT, device["merchant_id"], key)

@@ -1,0 +1,114 @@
+"""The database seam: one small interface, a SQLite and a PostgreSQL backend.
+
+Only ``server.storage`` (and the migrations) write SQL, in one dialect: ``?``
+placeholders, ``ON CONFLICT DO NOTHING``, ``RETURNING``; the PostgreSQL backend
+rewrites placeholders to ``$n``. Writes run in ``transaction()`` — on SQLite a
+``BEGIN IMMEDIATE`` serialized through one connection, on PostgreSQL a pooled
+transaction — so a batch or a revocation is all or nothing.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+Row = Any  # sqlite3.Row or asyncpg.Record: both index by column name
+
+
+class DatabaseError(Exception):
+    """The database cannot be opened or used; the message says why."""
+
+
+class Connection(ABC):
+    """What storage code may do inside a read or a transaction."""
+
+    @abstractmethod
+    async def execute(self, sql: str, *args: Any) -> int:
+        """Run one statement; the number of rows it changed."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+    @abstractmethod
+    async def fetchall(self, sql: str, *args: Any) -> list[Row]: ...
+
+    async def fetchone(self, sql: str, *args: Any) -> Row | None:
+        rows = await self.fetchall(sql, *args)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, *args: Any) -> Any:
+        row = await self.fetchone(sql, *args)
+        return None if row is None else row[0]
+
+
+class Database(ABC):
+    dialect: str
+    url: str
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """A write transaction, committed on success and rolled back on any error."""
+
+    @abstractmethod
+    def read(self) -> AbstractAsyncContextManager[Connection]:
+        """A connection for reads (consistent per statement)."""
+
+    @abstractmethod
+    async def lock(self, conn: Connection, name: int) -> None:
+        """Serialize transactions that take the same lock (PostgreSQL advisory lock)."""
+
+    def blob(self) -> str:
+        return "BLOB" if self.dialect == "sqlite" else "BYTEA"
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for logs and messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def split_schema(url: str) -> tuple[str, str | None]:
+    """Take a ``schema=NAME`` query parameter out of a PostgreSQL URL."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    schema = next((v for k, v in query if k == "schema"), None)
+    rest = [(k, v) for k, v in query if k != "schema"]
+    return urlunsplit(parts._replace(query=urlencode(rest))), schema
+
+
+def open_database(url: str, *, schema: str | None = None) -> Database:
+    """A backend for ``sqlite:///PATH`` or ``postgresql://...`` (not yet opened)."""
+    if url.startswith("sqlite:///"):
+        from .db_sqlite import SQLiteDatabase
+
+        return SQLiteDatabase(url)
+    if url.startswith(("postgresql://", "postgres://")):
+        from .db_postgres import PostgresDatabase
+
+        dsn, url_schema = split_schema(url)
+        return PostgresDatabase(dsn, schema=schema or url_schema)
+    raise DatabaseError(
+        f"unsupported database URL {redact(url)!r}: use sqlite:/// or postgresql://"
+    )
+
+
+__all__ = [
+    "Connection",
+    "Database",
+    "DatabaseError",
+    "Row",
+    "open_database",
+    "redact",
+]

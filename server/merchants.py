@@ -1,0 +1,114 @@
+"""Merchants (approved shops): added by the caisse, their scanners enrolled by code.
+
+A merchant id is a readable slug of the shop's name plus a random suffix; it is
+the ``aud`` a wallet may put in a payment. The IBAN (and BIC) are checked with
+python-stdnum so payouts do not bounce. A suspended merchant can neither
+enrol a scanner nor upload batches.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+
+from stdnum import bic as stdnum_bic
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError
+
+from . import codes
+from .config import Config
+from .storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
+
+KIND = "merchant"
+MAX_NAME = 200
+
+
+class MerchantError(ValueError):
+    """A merchant cannot be added, found or changed; the message says why."""
+
+    def __init__(self, message: str, error: str = "INVALID_MERCHANT") -> None:
+        super().__init__(message)
+        self.error = error
+
+
+def check_iban(iban: str) -> str:
+    try:
+        return stdnum_iban.validate(iban)
+    except ValidationError as exc:
+        raise MerchantError(f"invalid IBAN: {exc}") from None
+
+
+def check_bic(bic: str | None) -> str | None:
+    if not bic:
+        return None
+    try:
+        return stdnum_bic.validate(bic)
+    except ValidationError as exc:
+        raise MerchantError(f"invalid BIC: {exc}") from None
+
+
+def slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return words[:40].rstrip("-") or "shop"
+
+
+async def _new_code(q: Queries, config: Config, merchant_id: str, now: int) -> str:
+    await q.cancel_codes(KIND, merchant_id, now)
+    code = codes.new_code()
+    await q.insert_code(codes.code_hash(code), KIND, merchant_id, now, now + config.code_ttl_s)  # type: ignore[arg-type]
+    return code
+
+
+async def add_merchant(
+    q: Queries, config: Config, *, name: str, iban: str, bic: str | None, now: int
+) -> dict:
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        raise MerchantError(f"name must be 1 to {MAX_NAME} characters")
+    if any(ord(c) < 32 for c in name):
+        raise MerchantError("name must not contain control characters")
+    iban_c, bic_c = check_iban(iban), check_bic(bic)
+    for _ in range(10):
+        merchant_id = f"{slug(name)}-{secrets.token_hex(2)}"
+        if await q.insert_merchant(merchant_id, name.strip(), iban_c, bic_c, now):
+            break
+    else:
+        raise MerchantError("could not allocate a merchant id; try again")
+    code = await _new_code(q, config, merchant_id, now)
+    return {"merchant_id": merchant_id, "enrollment_code": code}
+
+
+async def new_enrollment_code(q: Queries, config: Config, merchant_id: str, now: int) -> dict:
+    """Another code for the same shop (a second till, a replaced phone)."""
+    merchant = await q.merchant(merchant_id)
+    if merchant is None:
+        raise MerchantError(f"no merchant {merchant_id}")
+    if merchant["status"] != MERCHANT_ACTIVE:
+        raise MerchantError(f"merchant {merchant_id} is suspended")
+    return {
+        "merchant_id": merchant_id,
+        "enrollment_code": await _new_code(q, config, merchant_id, now),
+    }
+
+
+async def set_status(q: Queries, merchant_id: str, status: str, now: int) -> dict:
+    if not await q.set_merchant_status(merchant_id, status, now):
+        raise MerchantError(f"no merchant {merchant_id}")
+    if status == MERCHANT_SUSPENDED:
+        await q.cancel_codes(KIND, merchant_id, now)
+    return {"merchant_id": merchant_id, "status": status}
+
+
+async def enroll(q: Queries, *, code_hash: bytes, public_key: bytes, now: int) -> str | None:
+    """Spend an enrolment code for a scanner key; the merchant id, or None if not valid."""
+    merchant_id = await q.take_code(code_hash, KIND, now)
+    if merchant_id is None:
+        return None
+    merchant = await q.merchant(merchant_id)
+    if merchant is None or merchant["status"] != MERCHANT_ACTIVE:
+        raise MerchantError("this merchant is suspended", "MERCHANT_SUSPENDED")
+    if await q.key_in_use(public_key):
+        raise MerchantError("this public key is already enrolled", "KEY_IN_USE")
+    await q.insert_device(public_key, merchant_id, now)
+    return merchant_id

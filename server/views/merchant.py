@@ -1,0 +1,85 @@
+"""Merchant endpoints: enrol a scanner with a code, upload signed batches of scans."""
+
+from __future__ import annotations
+
+import re
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from keys.signed_request import b64url_encode
+
+from ..auth import MERCHANT, authenticate
+from ..context import ctx
+from ..errors import ApiError, BadRequest, PayloadTooLarge
+from ..intake import Scan
+from ..merchants import MerchantError, enroll
+from ..validation import integer, json_object, read_body, string
+from .common import code_request, invalid_code
+
+BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+RESULT = re.compile(r"^[A-Za-z0-9_ -]{1,64}$")
+MAX_QR = 8192
+MAX_TS = 2**40
+_STATUS = {"KEY_IN_USE": 409, "MERCHANT_SUSPENDED": 403}
+
+
+async def enroll_scanner(request: Request) -> Response:
+    """POST /api/v1/merchant/enroll {code, public_key} → {merchant_id, root_public_key, ...}."""
+    c = ctx(request)
+    code_hash, public_key = await code_request(request, c)
+    now = c.now()
+    try:
+        async with c.storage.transaction() as q:
+            merchant_id = await enroll(q, code_hash=code_hash, public_key=public_key, now=now)
+    except MerchantError as exc:
+        raise ApiError(exc.error, str(exc), status=_STATUS.get(exc.error, 400)) from None
+    if merchant_id is None:
+        invalid_code(request, c)
+    current = await c.trust_lists.current(now)
+    return JSONResponse(
+        {
+            "merchant_id": merchant_id,
+            "root_public_key": b64url_encode(c.keyring.root_public_key),
+            "trust_list": b64url_encode(current.body) if current else None,
+        }
+    )
+
+
+def parse_scans(obj: dict, max_scans: int) -> list[Scan]:
+    raw = obj.get("scans")
+    if not isinstance(raw, list):
+        raise BadRequest("INVALID_REQUEST", "'scans' must be a list")
+    if len(raw) > max_scans:
+        raise PayloadTooLarge("BATCH_TOO_LARGE", f"a batch holds at most {max_scans} scans")
+    scans = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, dict):
+            raise BadRequest("INVALID_REQUEST", f"scans[{i}] must be an object")
+        try:
+            qr = string(item, "qr", max_len=MAX_QR)
+            scanned_at = integer(item, "scanned_at", lo=0, hi=MAX_TS)
+            result = string(item, "result", max_len=64, pattern=RESULT, required=False)
+        except BadRequest as exc:
+            raise BadRequest(exc.error, f"scans[{i}]: {exc.message}") from None
+        scans.append(Scan(qr, scanned_at, result))  # type: ignore[arg-type]
+    return scans
+
+
+async def upload_batch(request: Request) -> Response:
+    """POST /api/v1/merchant/batches (signed by a scanner key) → {batch_id, received, ...}."""
+    c = ctx(request)
+    body = await read_body(request, c.config.max_batch_bytes)
+    now = c.now()
+    who = await authenticate(request, body, c.storage, role=MERCHANT, now=now)
+    obj = json_object(body)
+    batch_id = string(obj, "batch_id", max_len=128, pattern=BATCH_ID)
+    scans = parse_scans(obj, c.config.max_batch_scans)
+    result = await c.intake.receive(
+        merchant_id=who.id,
+        device_key=who.public_key,
+        batch_id=batch_id,  # type: ignore[arg-type]
+        scans=scans,
+        now=now,
+    )
+    return JSONResponse(result.to_json())

@@ -1,0 +1,181 @@
+"""``ssa-admin`` end to end: JSON on stdout, messages on stderr, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import stat
+
+import pytest
+
+from keys.trust_list import open_trust_list
+from server.admin import open_caisse
+from server.admin_cli import main
+
+from .conftest import PASSPHRASE
+
+
+@pytest.fixture
+def admin(tmp_path, backend, monkeypatch, capsys):
+    """Run ssa-admin on a fresh caisse directory; returns (exit code, JSON lines, stderr)."""
+    monkeypatch.setenv("SSA_PASSPHRASE", PASSPHRASE)
+    monkeypatch.delenv("SSA_DATABASE_URL", raising=False)
+    data = tmp_path / "caisse"
+    db = [] if backend.url is None else ["--database", f"{backend.url}?schema={backend.schema}"]
+
+    def run(*argv: str) -> tuple[int, list[dict], str]:
+        code = main(["--data", str(data), *db, *argv])
+        captured = capsys.readouterr()
+        lines = [json.loads(line) for line in captured.out.splitlines() if line.strip()]
+        return code, lines, captured.err
+
+    run.data = data  # type: ignore[attr-defined]
+    run.db = db  # type: ignore[attr-defined]
+    return run
+
+
+def init(admin) -> dict:
+    code, out, _ = admin(
+        "init", "--caisse", "be-test", "--kdf", "interactive", "--allowance-cents", "12000"
+    )
+    assert code == 0
+    return out[0]
+
+
+def trust_list(admin, root_hex: str):
+    async def latest():
+        url = admin.db[1] if admin.db else None
+        async with open_caisse(admin.data, url) as caisse, caisse.storage.read() as q:
+            return bytes((await q.latest_trust_list())["body"])
+
+    return open_trust_list(asyncio.run(latest()), bytes.fromhex(root_hex))
+
+
+def test_init_creates_config_encrypted_keys_and_a_first_trust_list(admin):
+    out = init(admin)
+    assert out["caisse"] == "be-test" and out["trust_list_seq"] == 1
+    config = json.loads((admin.data / "config.json").read_text())
+    assert config["allowance_cents"] == 12000 and config["kdf_profile"] == "interactive"
+    for key in (admin.data / "keys").iterdir():
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert "sealed_seed" in json.loads(key.read_text())
+    tl = trust_list(admin, out["root_public_key"])
+    assert [i.kid.hex() for i in tl.issuers] == [out["issuer_kid"]]
+    code, _, err = admin("init", "--caisse", "be-test", "--kdf", "interactive")
+    assert code == 1 and "already holds a caisse" in err
+
+
+def test_member_add_prints_an_activation_link_to_the_wallet(admin):
+    init(admin)
+    code, out, err = admin("member", "add", "--name", "Ada", "--email", "ada@example.org")
+    assert code == 0
+    assert len(out[0]["member_id"]) == 16
+    assert out[0]["activation_url"] == (
+        f"http://127.0.0.1:8000/wallet/#activate={out[0]['activation_code']}"
+    )
+    assert "member" in err
+
+
+def test_member_import_keeps_good_rows_and_reports_bad_ones_by_line(admin, tmp_path):
+    init(admin)
+    csv_file = tmp_path / "cpas.csv"
+    csv_file.write_text(
+        "name,email,national_number\n"
+        "Ada Lovelace,ada@example.org,85.07.30-033.61\n"
+        ",nobody@example.org,x\n"
+        "Bad Mail,not-an-email,x\n"
+        "Grace Hopper,,x\n"
+    )
+    code, out, err = admin("member", "import", str(csv_file))
+    assert code == 1
+    assert [(o["line"], "member_id" in o) for o in out] == [
+        (2, True),
+        (3, False),
+        (4, False),
+        (5, True),
+    ]
+    assert "name" in out[1]["error"] and "e-mail" in out[2]["error"]
+    assert "national_number" in err and "line 3" in err
+    code, listed, _ = admin("member", "list")
+    assert sorted(m["name"] for m in listed) == ["Ada Lovelace", "Grace Hopper"]
+    assert all("national" not in json.dumps(m) for m in listed)
+
+
+def test_member_import_without_a_name_header_is_refused(admin, tmp_path):
+    init(admin)
+    csv_file = tmp_path / "bad.csv"
+    csv_file.write_text("Ada,ada@example.org\n")
+    code, out, _ = admin("member", "import", str(csv_file))
+    assert code == 1 and out[0]["line"] == 1
+
+
+def test_member_revoke_signs_a_newer_trust_list_listing_the_member(admin):
+    root = init(admin)["root_public_key"]
+    _, out, _ = admin("member", "add", "--name", "Eve")
+    member_id = out[0]["member_id"]
+    code, revoked, _ = admin("member", "revoke", member_id)
+    assert code == 0 and revoked[0]["trust_list_seq"] == 2
+    tl = trust_list(admin, root)
+    assert tl.seq == 2 and bytes.fromhex(member_id) in tl.revoked_members
+    code, _, err = admin("member", "revoke", member_id)
+    assert code == 1 and "already revoked" in err
+
+
+def test_merchant_add_refuses_a_bad_iban_and_stores_nothing(admin):
+    init(admin)
+    code, out, err = admin("merchant", "add", "--name", "Shop", "--iban", "BE71 0961 2345 6760")
+    assert code == 1 and out == [] and "IBAN" in err
+    code, out, _ = admin("merchant", "list")
+    assert out == []
+    code, out, _ = admin(
+        "merchant",
+        "add",
+        "--name",
+        "Épicerie Sainte-Marie",
+        "--iban",
+        "BE71 0961 2345 6769",
+        "--bic",
+        "GEBABEBB",
+    )
+    assert code == 0 and out[0]["merchant_id"].startswith("epicerie-sainte-marie-")
+    assert len(out[0]["enrollment_code"]) == 24
+    code, out, _ = admin("merchant", "suspend", out[0]["merchant_id"])
+    assert code == 0 and out[0]["status"] == "suspended"
+
+
+def test_keys_rotate_keeps_the_old_issuer_key_in_the_trust_list(admin):
+    first = init(admin)
+    code, out, _ = admin("keys", "rotate")
+    assert code == 0 and out[0]["retired"] == 1
+    tl = trust_list(admin, first["root_public_key"])
+    kids = {i.kid.hex(): i for i in tl.issuers}
+    assert set(kids) == {first["issuer_kid"], out[0]["issuer_kid"]}
+    old = kids[first["issuer_kid"]]
+    assert old.not_after > tl.issued_at  # its credentials stay verifiable until they expire
+
+
+def test_a_wrong_passphrase_is_a_clear_error(admin, monkeypatch):
+    init(admin)
+    monkeypatch.setenv("SSA_PASSPHRASE", "wrong")
+    code, out, err = admin("keys", "rotate")
+    assert code == 1 and out == [] and "wrong passphrase" in err
+
+
+def test_demo_creates_once_and_prints_fresh_codes_each_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("SSA_DATABASE_URL", raising=False)
+    data = str(tmp_path / "data")
+
+    def run(*argv: str) -> tuple[list[dict], str]:
+        assert main(["--data", data, *argv]) == 0
+        captured = capsys.readouterr()
+        return [json.loads(line) for line in captured.out.splitlines()], captured.err
+
+    first, err = run("demo")
+    assert first[0]["created"] is True
+    assert "DEMO passphrase" in err and first[0]["activation_url"] in err
+    second, _ = run("demo")
+    assert second[0]["created"] is False
+    assert second[0]["activation_code"] != first[0]["activation_code"]
+    assert second[0]["enrollment_code"] != first[0]["enrollment_code"]
+    members_, _ = run("member", "list")
+    assert len(members_) == 3

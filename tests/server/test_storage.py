@@ -1,0 +1,60 @@
+"""The storage layer on both databases: migrations, one-time codes, atomic transactions."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.database import open_database
+from server.migrations import latest_version, migrate
+from server.storage import Storage
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def storage(tmp_path, backend):
+    url = backend.url or f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    store = Storage(open_database(url, schema=backend.schema))
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+async def test_migrations_are_applied_once(storage):
+    assert await migrate(storage.db) == []
+    async with storage.read() as q:
+        versions = await q.conn.fetchall("SELECT version FROM schema_migrations")
+    assert [v[0] for v in versions] == list(range(1, latest_version() + 1))
+
+
+async def test_a_code_is_taken_once_and_not_after_expiry(storage):
+    async with storage.transaction() as q:
+        await q.insert_code(b"h1", "member", "m1", 100, 200)
+        await q.insert_code(b"h2", "member", "m2", 100, 200)
+    async with storage.transaction() as q:
+        assert await q.take_code(b"h1", "merchant", 150) is None  # wrong kind
+        assert await q.take_code(b"h1", "member", 150) == "m1"
+        assert await q.take_code(b"h1", "member", 151) is None
+        assert await q.take_code(b"h2", "member", 200) is None  # expired
+
+
+async def test_a_failed_transaction_leaves_nothing_behind(storage):
+    with pytest.raises(RuntimeError):
+        async with storage.transaction() as q:
+            await q.insert_merchant("shop-1", "Shop", "BE71096123456769", None, 1)
+            raise RuntimeError("boom")
+    async with storage.read() as q:
+        assert await q.merchant("shop-1") is None
+        assert (await q.counts())["merchants"] == 0
+
+
+async def test_trust_lists_are_kept_and_indexed_by_issue_time(storage):
+    async with storage.transaction() as q:
+        await q.insert_trust_list(1, 1000, 2000, "a", b"one")
+        await q.insert_trust_list(2, 1500, 2500, "b", b"two")
+    async with storage.read() as q:
+        assert await q.trust_list_index() == [(1, 1000), (2, 1500)]
+        assert bytes(await q.trust_list_body(1)) == b"one"
+        assert (await q.latest_trust_list())["seq"] == 2
