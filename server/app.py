@@ -17,7 +17,6 @@ from pathlib import Path
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
 from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
@@ -32,6 +31,7 @@ from .ratelimit import FailureLimiter
 from .storage import Storage
 from .trust import TrustLists
 from .views import merchant, public, wallet
+from .wallet_static import WalletFiles
 
 log = logging.getLogger("ssa.app")
 WALLET_DIR = Path(__file__).resolve().parent.parent / "wallet_pwa"
@@ -94,7 +94,7 @@ def _routes(wallet_dir: Path) -> list:
     ]
     if (wallet_dir / "index.html").is_file():
         routes.append(Route("/wallet", lambda r: RedirectResponse("/wallet/", 308)))
-        routes.append(Mount("/wallet", StaticFiles(directory=wallet_dir, html=True)))
+        routes.append(Mount("/wallet", WalletFiles(wallet_dir)))
     return routes
 
 

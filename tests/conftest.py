@@ -9,8 +9,14 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +48,57 @@ def load_vector(path: Path) -> dict:
 @pytest.fixture(scope="session")
 def encoding_vector() -> dict:
     return load_vector(VECTORS_DIR / "encoding.json")
+
+
+@dataclass
+class RealServer:
+    """The project's own caisse server under uvicorn (``ssa-server``), on a SQLite file."""
+
+    url: str
+    data: Path
+    root_public_key: bytes
+    env: dict
+
+    def admin(self, *args: str) -> dict:
+        """Run ``ssa-admin --data DATA ARGS``; its last JSON line."""
+        proc = subprocess.run(
+            [Path(sys.executable).parent / "ssa-admin", "--data", str(self.data), *args],
+            env=self.env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        return json.loads(proc.stdout.splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh caisse (cheap KDF) served on a free loopback port for one test module."""
+    data = tmp_path_factory.mktemp("caisse")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "SSA_PASSPHRASE": "real-server-test-passphrase"}
+    server = RealServer(url, data, b"", env)
+    init = server.admin("init", "--caisse", "be-test-caisse", "--kdf", "interactive",
+                        "--base-url", url)  # fmt: skip
+    server.root_public_key = bytes.fromhex(init["root_public_key"])
+    proc = subprocess.Popen(
+        [Path(sys.executable).parent / "ssa-server", "--data", str(data), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for _ in range(150):
+        try:
+            if httpx.get(url + "/healthz").status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail(f"ssa-server did not start: {proc.stderr.read().decode()[-2000:]}")
+    yield server
+    proc.terminate()
+    proc.wait(10)

@@ -11,7 +11,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -29,67 +28,35 @@ from keys.signed_request import b64url_decode, b64url_encode
 from .conftest import qr_picture, write_video
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-PASSPHRASE = "till-test-passphrase"
-ENV = {**os.environ, "SSA_PASSPHRASE": PASSPHRASE}
-
-
-def _admin(data: Path, *args: str) -> dict:
-    proc = subprocess.run([BIN / "ssa-admin", "--data", str(data), *args], env=ENV,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert proc.returncode == 0, proc.stderr
-    return json.loads(proc.stdout.splitlines()[-1])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+_ENV = {**os.environ, "SSA_PASSPHRASE": "till-test-passphrase"}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory):
-    data = tmp_path_factory.mktemp("caisse")
-    _admin(data, "init", "--caisse", "be-till-test", "--kdf", "interactive")
-    port = _free_port()
-    proc = subprocess.Popen([BIN / "ssa-server", "--data", str(data), "--port", str(port)], env=ENV,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            if httpx.get(url + "/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield {"url": url, "data": data}
-    proc.terminate()
-    proc.wait(10)
+def server(real_server):
+    return real_server
 
 
 def _scanner(
     *args: str, stdin: str | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], input=stdin, env=ENV,
+    return subprocess.run([sys.executable, "-m", "scanner.cli", *args], input=stdin, env=_ENV,
                           capture_output=True, text=True, cwd=ROOT, timeout=timeout)  # fmt: skip
 
 
-def _enrolled(server: dict, data: Path) -> str:
-    merchant = _admin(server["data"], "merchant", "add", "--name", "Épicerie Test",
-                      "--iban", "BE71096123456769")  # fmt: skip
-    proc = _scanner("enroll", "--server", server["url"], "--code", merchant["enrollment_code"],
+def _enrolled(server, data: Path) -> str:
+    merchant = server.admin("merchant", "add", "--name", "Épicerie Test",
+                            "--iban", "BE71096123456769")  # fmt: skip
+    proc = _scanner("enroll", "--server", server.url, "--code", merchant["enrollment_code"],
                     "--data", str(data), "--kdf", "interactive")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     return merchant["merchant_id"]
 
 
-def _member(server: dict) -> SampleMember:
+def _member(server) -> SampleMember:
     """A member activated through the real wallet API: its credential is the server's."""
-    added = _admin(server["data"], "member", "add", "--name", "Test Member")
+    added = server.admin("member", "add", "--name", "Test Member")
     key = SigningKey.generate()
-    answer = httpx.post(server["url"] + "/api/v1/wallet/activate", json={
+    answer = httpx.post(server.url + "/api/v1/wallet/activate", json={
         "code": added["activation_code"], "public_key": b64url_encode(ed25519.public_key_of(key)),
     })  # fmt: skip
     assert answer.status_code == 200, answer.text
@@ -98,8 +65,8 @@ def _member(server: dict) -> SampleMember:
     return SampleMember(key, decoded.sub, credential, decoded.allowance_cents)
 
 
-def _server_scans(server: dict) -> int:
-    return _admin(server["data"], "status")["counts"]["scans"]
+def _server_scans(server) -> int:
+    return server.admin("status")["counts"]["scans"]
 
 
 def _verdicts(proc: subprocess.CompletedProcess[str]) -> list[dict]:
@@ -141,7 +108,7 @@ def test_a_till_killed_while_scanning_loses_no_accepted_scan(server, tmp_path: P
             [sys.executable, "-m", "scanner.cli", "run", "--data", str(data), "--headless",
              "--no-sync"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            cwd=ROOT, env=ENV,
+            cwd=ROOT, env=_ENV,
         )  # fmt: skip
         proc.stdin.write("\n".join(qrs) + "\n")
         proc.stdin.flush()
@@ -176,7 +143,7 @@ def test_sync_killed_at_random_points_counts_every_scan_once(server, tmp_path: P
         proc = subprocess.Popen(
             [sys.executable, "-m", "scanner.cli", "sync", "--data", str(data),
              "--batch-size", "15"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=ENV,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT, env=_ENV,
         )  # fmt: skip
         time.sleep(rng.uniform(0.2, 1.5))
         proc.send_signal(signal.SIGKILL)
@@ -195,12 +162,7 @@ def test_a_rolled_back_trust_list_is_refused(server, tmp_path: Path) -> None:
     _enrolled(server, data)
     store = ScannerStore(data)
     old = (data / "trust-list.cose").read_bytes()
-    _admin(
-        server["data"],
-        "member",
-        "revoke",
-        _admin(server["data"], "member", "add", "--name", "X")["member_id"],
-    )
+    server.admin("member", "revoke", server.admin("member", "add", "--name", "X")["member_id"])
     assert _scanner("sync", "--data", str(data)).returncode == 0
     newer = store.trust_list()
     assert newer.revoked_members  # the revocation reached the till

@@ -50,18 +50,13 @@ def wait_offline_ready(page) -> None:
 
 
 def decode_qr_image(png: bytes) -> str:
-    """What a shop's camera scanner reads from the screen: the image through a decoder."""
-    import zxingcpp
+    """What a shop's camera scanner reads from the screen: the image through its pipeline."""
+    from scanner.decode import decode_frame
 
-    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_GRAYSCALE)
-    found = zxingcpp.read_barcodes(image)
-    if found:
-        return found[0].text
-    from pyzbar import pyzbar
-
-    symbols = pyzbar.decode(image)
-    assert symbols, "no QR code found in the screenshot"
-    return symbols[0].data.decode()
+    image = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    texts = decode_frame(image)
+    assert texts, "no QR code found in the screenshot"
+    return texts[0]
 
 
 def pay(page, amount: str) -> str:

@@ -1,0 +1,94 @@
+"""The whole chain with real parts: the caisse server issues, the wallet pays offline in
+Chromium, the shop's scanner reads the phone's screen from a video, accepts, and syncs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import httpx
+import numpy as np
+from wallet_browser import close_qr, decode_qr_image, wait_offline_ready, wait_ready
+
+from keys.tokens import decode_token, from_qr
+from keys.trust_list import open_trust_list
+from keys.verify import MemoryJournal, verify_qr
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _screen_frame(png: bytes) -> np.ndarray:
+    """The phone's screenshot held in front of a 1280x720 webcam."""
+    shot = cv2.imdecode(np.frombuffer(png, np.uint8), cv2.IMREAD_COLOR)
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    h, w = shot.shape[:2]
+    scale = min(600 / h, 600 / w, 1.0)
+    shot = cv2.resize(shot, (int(w * scale), int(h * scale)), interpolation=cv2.INTER_AREA)
+    y, x = (720 - shot.shape[0]) // 2, (1280 - shot.shape[1]) // 2
+    frame[y : y + shot.shape[0], x : x + shot.shape[1]] = shot
+    return frame
+
+
+def test_real_wallet_real_server_real_scanner(new_page, real_server, tmp_path: Path) -> None:
+    member = real_server.admin("member", "add", "--name", "Amina")
+    page = new_page(locale="fr-BE")
+    page.goto(member["activation_url"])
+    wait_ready(page)
+    page.get_by_test_id("balance").wait_for()
+    assert page.get_by_test_id("balance").inner_text() == "150,00\u00a0€"
+    wait_offline_ready(page)
+
+    page.context.set_offline(True)
+    page.reload()
+    wait_ready(page)
+    page.get_by_test_id("amount-input").fill("12,34")
+    page.get_by_test_id("pay-button").click()
+    qr_element = page.get_by_test_id("payment-qr")
+    qr_element.wait_for(state="visible")
+    screenshot = page.screenshot()
+    qr = decode_qr_image(qr_element.screenshot())
+    close_qr(page)
+
+    payment = decode_token(from_qr(qr))
+    assert (payment.amount_cents, payment.seq, payment.cumulative_cents) == (1234, 1, 1234)
+    trust_list = open_trust_list(
+        httpx.get(real_server.url + "/api/v1/trust-list").content, real_server.root_public_key
+    )
+    result = verify_qr(qr, trust_list=trust_list, merchant_id="any-shop", now=payment.iat,
+                       journal=MemoryJournal())  # fmt: skip
+    assert result.ok, result.message
+
+    # The shop: enrolled with the caisse, its webcam filming the phone's screen.
+    env = {**os.environ, "SSA_PASSPHRASE": "shop-passphrase"}
+    shop = real_server.admin(
+        "merchant", "add", "--name", "Boulangerie", "--iban", "BE71096123456769"
+    )
+    data = tmp_path / "till"
+
+    def scanner(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scanner.cli", *args], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+
+    enrolled = scanner("enroll", "--server", real_server.url, "--code", shop["enrollment_code"],
+                       "--data", str(data), "--kdf", "interactive")  # fmt: skip
+    assert enrolled.returncode == 0, enrolled.stderr
+    frame = _screen_frame(screenshot)
+    video = tmp_path / "counter.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 10, (1280, 720))
+    for _ in range(30):
+        writer.write(frame)
+    writer.release()
+    run = scanner("run", "--data", str(data), "--camera", str(video), "--headless", "--no-sync",
+                  "--no-stdin")  # fmt: skip
+    verdicts = [json.loads(line) for line in run.stdout.splitlines()]
+    assert verdicts and verdicts[0]["code"] == "OK", run.stderr
+    assert verdicts[0]["amount_cents"] == 1234
+    assert {v["code"] for v in verdicts[1:]} <= {"REPLAY"}
+    before = real_server.admin("status")["counts"]["scans"]
+    synced = scanner("sync", "--data", str(data))
+    assert json.loads(synced.stdout)["received"] == 1, synced.stderr
+    assert real_server.admin("status")["counts"]["scans"] == before + 1
