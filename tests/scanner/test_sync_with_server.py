@@ -168,3 +168,28 @@ def test_a_rolled_back_trust_list_is_refused(server, tmp_path: Path) -> None:
     assert newer.revoked_members  # the revocation reached the till
     with pytest.raises(TrustListRollback):
         store.install_trust_list(old, store.config().root_key)
+
+
+def test_the_running_till_syncs_by_itself_when_the_network_is_there(server, tmp_path: Path) -> None:
+    data = tmp_path / "till"
+    _enrolled(server, data)
+    qr = _member(server).pay(450, iat=int(time.time()))
+    before = _server_scans(server)
+    till = subprocess.Popen(
+        [sys.executable, "-m", "scanner.cli", "run", "--data", str(data), "--headless",
+         "--sync-interval", "1"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT, env=_ENV,
+    )  # fmt: skip
+    try:
+        till.stdin.write(qr + "\n")
+        till.stdin.flush()
+        assert json.loads(till.stdout.readline())["code"] == "OK"
+        deadline = time.time() + 30
+        while _server_scans(server) == before and time.time() < deadline:
+            time.sleep(0.5)
+        assert _server_scans(server) == before + 1
+    finally:
+        till.stdin.close()
+        till.wait(30)
+    assert json.loads(_scanner("status", "--data", str(data)).stdout)["unsent_scans"] == 0
