@@ -7,7 +7,7 @@
 set -euo pipefail
 
 missing=()
-ldconfig -p 2>/dev/null | grep -q 'libzbar\.so\.0' || missing+=(libzbar0)
+ldconfig -p 2>/dev/null | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v Xvfb >/dev/null || missing+=(xvfb)
 
