@@ -7,7 +7,6 @@ clear ``KeyFileError``, never a traceback. Nothing here logs key material.
 
 from __future__ import annotations
 
-import base64
 import getpass
 import json
 import os
@@ -23,6 +22,7 @@ import nacl.utils
 from nacl.signing import SigningKey
 
 from . import ed25519
+from .b64url import b64url_decode, b64url_encode
 
 FORMAT = "ssa-ed25519-key/1"
 PASSPHRASE_ENV = "SSA_PASSPHRASE"
@@ -47,14 +47,6 @@ class PublicKeyInfo:
     label: str
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
 def _derive(passphrase: bytes, salt: bytes, opslimit: int, memlimit: int) -> bytes:
     return _argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase, salt, opslimit, memlimit)
 
@@ -74,8 +66,13 @@ def seal_key(
         "label": label,
         "public_key": public_key.hex(),
         "kid": ed25519.key_id(public_key).hex(),
-        "kdf": {"alg": "argon2id", "salt": _b64(salt), "opslimit": opslimit, "memlimit": memlimit},
-        "sealed_seed": _b64(bytes(box.encrypt(bytes(signing_key)))),
+        "kdf": {
+            "alg": "argon2id",
+            "salt": b64url_encode(salt),
+            "opslimit": opslimit,
+            "memlimit": memlimit,
+        },
+        "sealed_seed": b64url_encode(bytes(box.encrypt(bytes(signing_key)))),
     }
 
 
@@ -153,8 +150,8 @@ def load_signing_key(path: str | os.PathLike[str], passphrase: str) -> SigningKe
     document = _read(path)
     try:
         kdf = document["kdf"]
-        salt = _unb64(kdf["salt"])
-        sealed = _unb64(document["sealed_seed"])
+        salt = b64url_decode(kdf["salt"])
+        sealed = b64url_decode(document["sealed_seed"])
         key = _derive(passphrase.encode(), salt, int(kdf["opslimit"]), int(kdf["memlimit"]))
         seed = nacl.secret.SecretBox(key).decrypt(sealed)
     except nacl.exceptions.CryptoError:

@@ -8,8 +8,6 @@ the bytes. Pure: the caller passes ``ts`` and ``now`` (no clock reads here).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import re
 from dataclasses import dataclass
@@ -17,10 +15,10 @@ from dataclasses import dataclass
 from nacl.signing import SigningKey
 
 from . import ed25519
+from .b64url import b64url_decode, b64url_encode
 
 SCHEME = "SSA1-Sig"
 MAX_SKEW_S = 300
-_B64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 _PARAM = re.compile(r"^\s*([a-z]+)\s*=\s*([^,\s]*)\s*$")
 
 
@@ -35,21 +33,6 @@ class SignedRequest:
     public_key: bytes
     ts: int
     signature: bytes
-
-
-def b64url_encode(data: bytes) -> str:
-    """Base64url without padding, as every binary value in the API."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_decode(text: str) -> bytes:
-    """Strict base64url (no padding, no stray characters); ValueError otherwise."""
-    if not isinstance(text, str) or not _B64URL.match(text) or len(text) % 4 == 1:
-        raise ValueError("not base64url without padding")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise ValueError("not base64url without padding") from None
 
 
 def signing_message(method: str, path: str, ts: int, body: bytes) -> bytes:

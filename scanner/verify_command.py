@@ -7,8 +7,6 @@ exit 2 for unusable arguments (unreadable file, malformed key).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import sys
 import time
@@ -16,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from keys.b64url import b64url_decode
 from keys.tokens import CredentialCache
 from keys.trust_list import TrustList, TrustListInvalid, open_trust_list
 from keys.verify import ResultCode
@@ -33,12 +32,8 @@ def parse_public_key(text: str) -> bytes:
     """A 32-byte Ed25519 public key given as hex (64 digits) or base64url."""
     text = text.strip()
     try:
-        key = (
-            bytes.fromhex(text)
-            if len(text) == 64
-            else base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        )
-    except (ValueError, binascii.Error):
+        key = bytes.fromhex(text) if len(text) == 64 else b64url_decode(text.rstrip("="))
+    except ValueError:
         key = b""
     if len(key) != 32:
         raise UsageError(f"root key must be 32 bytes in hex or base64url, got {text[:80]!r}")
