@@ -156,12 +156,22 @@ def _decode_at(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
             raise CBORError("CBOR map longer than the input")
         result: dict[Any, Any] = {}
         for _ in range(arg):
-            key, pos = _decode_at(data, pos, depth + 1)
-            if type(key) not in _KEY_TYPES:
-                raise CBORError("CBOR map key is not an integer or a string")
+            head = data[pos]
+            if head < 0x18:  # small unsigned key, SSA1's usual case: no call
+                key, pos = head, pos + 1
+            elif 0x20 <= head < 0x38:  # small negative key
+                key, pos = 0x1F - head, pos + 1
+            else:
+                key, pos = _decode_at(data, pos, depth + 1)
+                if type(key) not in _KEY_TYPES:
+                    raise CBORError("CBOR map key is not an integer or a string")
             if key in result:
                 raise CBORError(f"duplicate CBOR map key {key!r}")
-            result[key], pos = _decode_at(data, pos, depth + 1)
+            head = data[pos]
+            if head < 0x18:
+                result[key], pos = head, pos + 1
+            else:
+                result[key], pos = _decode_at(data, pos, depth + 1)
         return result, pos
     # major 6: tag
     value, pos = _decode_at(data, pos, depth + 1)

@@ -83,6 +83,18 @@ def parse_sign1(data: bytes) -> Sign1:
     if type(signature) is not bytes or len(signature) != ed25519.SIGNATURE_BYTES:
         got = len(signature) if isinstance(signature, bytes) else type(signature).__name__
         raise MalformedCOSE(f"signature must be 64 bytes, got {got}")
+    header = _HEADERS.get(protected)
+    if header is None:
+        header = _parse_header(protected)
+        if len(_HEADERS) < 256:  # a few distinct headers repeat: one per signing key
+            _HEADERS[protected] = header
+    return Sign1(protected, dict(header), payload, signature)
+
+
+_HEADERS: dict[bytes, dict[Any, Any]] = {}
+
+
+def _parse_header(protected: bytes) -> dict[Any, Any]:
     try:
         header = cbor.decode(protected) if protected else {}
     except cbor.CBORError as exc:
@@ -94,7 +106,7 @@ def parse_sign1(data: bytes) -> Sign1:
     kid = header.get(KID)
     if kid is not None and type(kid) is not bytes:
         raise MalformedCOSE("kid must be a byte string")
-    return Sign1(protected, header, payload, signature)
+    return header
 
 
 def sign1(payload: bytes, signing_key: SigningKey, *, with_kid: bool) -> bytes:
