@@ -18,8 +18,8 @@ from typing import Any
 
 from keys import keystore
 
+from . import admin_cli_ledger, members, merchants
 from . import config as config_mod
-from . import members, merchants
 from .admin import (
     AdminError,
     Caisse,
@@ -29,6 +29,7 @@ from .admin import (
     rotate_issuer_key,
     status,
 )
+from .admin_web import cli_users
 from .database import DatabaseError
 from .keyring import KeyRingError, load_root_key
 from .storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
@@ -42,6 +43,8 @@ ERRORS = (
     members.MemberError,
     merchants.MerchantError,
     OSError,
+    *admin_cli_ledger.ERRORS,
+    *cli_users.ERRORS,
 )
 
 
@@ -275,6 +278,9 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("id")
         cmd.set_defaults(run=run)
     merchant.add_parser("list", help="list merchants").set_defaults(run=cmd_merchant_list)
+
+    admin_cli_ledger.add_commands(sub)
+    cli_users.add_commands(sub)
 
     demo = sub.add_parser("demo", help="create (once) a demo caisse; print fresh codes")
     demo.set_defaults(run=cmd_demo, needs_caisse=False)

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
 
+from .admin_web import create_admin_app
 from .config import Config
 from .context import AppContext
 from .database import open_database
@@ -144,5 +145,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.ctx = context
+    # The admin console: its own sub-app, so its middleware (security headers) and
+    # HTML error pages apply under /admin only.
+    app.router.routes.append(Route("/admin", lambda r: RedirectResponse("/admin/", 308)))
+    app.router.routes.append(Mount("/admin", create_admin_app(context)))
     app.add_middleware(AccessLog)
     return app

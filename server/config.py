@@ -59,6 +59,13 @@ class Config:
     max_body_bytes: int = 64 * 1024
     rate_limit: RateLimit = field(default_factory=RateLimit)
     wallet_dir: str | None = None
+    # Reconciliation and settlement (docs/reconciliation.md).
+    sepa_debtor_name: str | None = None
+    sepa_debtor_iban: str | None = None
+    sepa_debtor_bic: str | None = None
+    sepa_schema: str = "pain.001.001.03"
+    settle_conflicts: str = "all"  # "all": pay every shop in good faith; "first": first scan only
+    block_on_fraud: str = "member"  # "member", "credential" or "none"
 
     @property
     def sqlite_path(self) -> Path:
@@ -113,7 +120,27 @@ def _check(config: Config) -> Config:
         raise ConfigError("trust_list_refresh_s must be shorter than trust_list_validity_s")
     if config.kdf_profile not in ("sensitive", "interactive"):
         raise ConfigError("kdf_profile must be 'sensitive' or 'interactive'")
+    _check_settlement(config)
     return config
+
+
+def _check_settlement(config: Config) -> None:
+    """The reconciliation policy and the caisse's own bank account (SEPA debtor)."""
+    from stdnum import bic, iban
+
+    if config.settle_conflicts not in ("all", "first"):
+        raise ConfigError("settle_conflicts must be 'all' or 'first'")
+    if config.block_on_fraud not in ("member", "credential", "none"):
+        raise ConfigError("block_on_fraud must be 'member', 'credential' or 'none'")
+    if config.sepa_schema not in ("pain.001.001.03", "pain.001.001.09"):
+        raise ConfigError("sepa_schema must be 'pain.001.001.03' or 'pain.001.001.09'")
+    if config.sepa_debtor_iban is not None and not iban.is_valid(config.sepa_debtor_iban):
+        raise ConfigError("sepa_debtor_iban is not a valid IBAN")
+    if config.sepa_debtor_bic is not None and not bic.is_valid(config.sepa_debtor_bic):
+        raise ConfigError("sepa_debtor_bic is not a valid BIC")
+    name = config.sepa_debtor_name
+    if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 70):
+        raise ConfigError("sepa_debtor_name must be 1 to 70 characters")
 
 
 def from_json(data_dir: Path, document: dict[str, Any], database_url: str | None = None) -> Config:

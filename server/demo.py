@@ -2,8 +2,8 @@
 
 Created once with the cheap "interactive" KDF and a passphrase everybody knows
 (it is shown as a DEMO passphrase: never use this for a real caisse). Each run
-prints a new wallet activation link (for a not-yet-activated demo member) and a
-new scanner enrolment code for the first demo shop.
+prints a new wallet activation link (for a not-yet-activated demo member), a
+new scanner enrolment code for the first demo shop, and the console's DEMO login.
 """
 
 from __future__ import annotations
@@ -14,10 +14,12 @@ from pathlib import Path
 from . import config as config_mod
 from . import members, merchants
 from .admin import AdminError, init_caisse, open_caisse
+from .admin_web.accounts import add_user
 from .storage import MEMBER_PENDING, MERCHANT_ACTIVE
 
 DEMO_PASSPHRASE = "demo-passphrase-not-secret"
 DEMO_CAISSE = "demo-caisse"
+DEMO_ADMIN = ("admin@demo.example", "demo-admin-password")
 DEMO_MEMBERS = [
     ("Demo member Alice", "alice@example.org"),
     ("Demo member Bob", None),
@@ -65,6 +67,10 @@ async def ensure_demo(data_dir: Path, database_url: str | None, now: int) -> dic
             scanner = await merchants.new_enrollment_code(
                 q, caisse.config, shop["merchant_id"], now
             )
+        await add_user(
+            caisse.storage, email=DEMO_ADMIN[0], password=DEMO_ADMIN[1], role="admin", now=now,
+            actor="demo",
+        )  # fmt: skip
     result = {
         "created": created,
         "caisse": DEMO_CAISSE,
@@ -88,6 +94,8 @@ def _banner(r: dict) -> None:
         + (" (just created)" if r["created"] else ""),
         f"  DEMO passphrase: {DEMO_PASSPHRASE!r} (public; never for a real caisse)",
         f"  Server:                 {r['server']}",
+        f"  Admin console:          {r['server']}/admin/",
+        f"  DEMO console login:     {DEMO_ADMIN[0]} / {DEMO_ADMIN[1]!r}",
         f"  Wallet activation link: {r['activation_url']}",
         f"  Scanner enrolment code: {r['enrollment_code']}  (shop {r['merchant_id']})",
         "=" * 72,

@@ -25,6 +25,7 @@ from keys.verify import MemoryJournal, ResultCode, VerifyResult, verify_qr
 
 from .config import Config
 from .storage import ScanRow, Storage
+from .storage_ledger import LedgerQueries
 from .trust import TrustLists
 
 log = logging.getLogger("ssa.intake")
@@ -98,6 +99,10 @@ class Intake:
                 rejected = len(fresh) - received
                 result = BatchResult(batch_id, received, len(scans) - len(fresh), rejected)
                 await q.insert_scans(merchant_id, batch_id, now, fresh.values())
+                # A token another shop sent first is still a receipt of this shop
+                # (a copied QR, a voucher used twice): reconciliation judges it.
+                accepted = [r for r in rows if r.status == "accepted"]
+                await LedgerQueries(q).record_copies(merchant_id, batch_id, now, accepted)
                 counts = (len(scans), received, result.duplicates, rejected)
                 if not await q.insert_batch(merchant_id, batch_id, device_key, now, counts):
                     raise _AlreadyStored

@@ -122,6 +122,147 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE INDEX scans_merchant ON scans (merchant_id, scanned_at)""",
         """CREATE INDEX scans_batch ON scans (merchant_id, batch_id)""",
     ],
+    # Reconciliation and settlement (server/reconcile.py, docs/reconciliation.md).
+    2: [
+        # Set when a receipt enters a settlement (paid or withheld); the partial
+        # index keeps the nightly search for unsettled receipts off the history.
+        """ALTER TABLE scans ADD COLUMN settlement_id BIGINT""",
+        """CREATE INDEX scans_unsettled ON scans (cti)
+            WHERE status = 'accepted' AND settlement_id IS NULL""",
+        # A token already received, accepted again by ANOTHER shop (a copied QR, a
+        # paper voucher redeemed twice): a receipt of its own, to judge and settle.
+        """CREATE TABLE scan_copies (
+            scan_key {blob} NOT NULL REFERENCES scans (scan_key),
+            merchant_id TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            scanned_at BIGINT NOT NULL,
+            received_at BIGINT NOT NULL,
+            scanner_result TEXT,
+            settlement_id BIGINT,
+            PRIMARY KEY (scan_key, merchant_id)
+        )""",
+        """CREATE INDEX scan_copies_unsettled ON scan_copies (scan_key)
+            WHERE settlement_id IS NULL""",
+        """CREATE TABLE settlements (
+            settlement_id BIGINT PRIMARY KEY,
+            until_ts BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            policy TEXT NOT NULL,
+            payments BIGINT NOT NULL,
+            total_cents BIGINT NOT NULL,
+            withheld BIGINT NOT NULL,
+            withheld_cents BIGINT NOT NULL
+        )""",
+        # The ledger. A receipt (token, shop) is paid at most once: the partial
+        # unique index holds whatever the code does (re-runs, crashes, races).
+        """CREATE TABLE settlement_items (
+            scan_key {blob} NOT NULL,
+            merchant_id TEXT NOT NULL,
+            outcome TEXT NOT NULL CHECK (outcome IN ('paid', 'withheld')),
+            settlement_id BIGINT NOT NULL REFERENCES settlements (settlement_id),
+            amount_cents BIGINT NOT NULL CHECK (amount_cents >= 0),
+            token_id {blob} NOT NULL,
+            kind TEXT NOT NULL,
+            scanned_at BIGINT NOT NULL,
+            finding_id TEXT,
+            PRIMARY KEY (scan_key, merchant_id, outcome)
+        )""",
+        """CREATE UNIQUE INDEX settlement_items_paid_once
+            ON settlement_items (scan_key, merchant_id) WHERE outcome = 'paid'""",
+        """CREATE INDEX settlement_items_settlement
+            ON settlement_items (settlement_id, merchant_id, scanned_at)""",
+        """CREATE INDEX settlement_items_finding ON settlement_items (finding_id)""",
+        # One line per shop and settlement; name and account copied as paid.
+        """CREATE TABLE payouts (
+            settlement_id BIGINT NOT NULL REFERENCES settlements (settlement_id),
+            merchant_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            iban TEXT NOT NULL,
+            bic TEXT,
+            payments BIGINT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            withheld BIGINT NOT NULL,
+            withheld_cents BIGINT NOT NULL,
+            reference TEXT NOT NULL,
+            PRIMARY KEY (settlement_id, merchant_id)
+        )""",
+        """CREATE TABLE findings (
+            finding_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            cti {blob} NOT NULL,
+            member_sub {blob},
+            detected_at BIGINT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            summary TEXT NOT NULL,
+            blocked TEXT,
+            decision TEXT,
+            decision_note TEXT,
+            decided_at BIGINT
+        )""",
+        """CREATE INDEX findings_detected ON findings (detected_at)""",
+        """CREATE INDEX findings_cti ON findings (cti)""",
+        # The proof: the receipts (signed tokens in scans) behind a finding.
+        """CREATE TABLE finding_receipts (
+            finding_id TEXT NOT NULL REFERENCES findings (finding_id),
+            scan_key {blob} NOT NULL,
+            merchant_id TEXT NOT NULL,
+            PRIMARY KEY (finding_id, scan_key, merchant_id)
+        )""",
+        # Statements and SEPA files, stored as issued: never regenerated differently.
+        """CREATE TABLE issued_documents (
+            settlement_id BIGINT NOT NULL REFERENCES settlements (settlement_id),
+            merchant_id TEXT NOT NULL,
+            format TEXT NOT NULL,
+            issued_at BIGINT NOT NULL,
+            sha256 {blob} NOT NULL,
+            body {blob} NOT NULL,
+            PRIMARY KEY (settlement_id, merchant_id, format)
+        )""",
+        """CREATE TABLE vouchers (
+            cti {blob} PRIMARY KEY,
+            amount_cents BIGINT NOT NULL,
+            nbf BIGINT NOT NULL,
+            exp BIGINT NOT NULL,
+            member_id TEXT REFERENCES members (member_id),
+            issuer_kid {blob} NOT NULL,
+            issued_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        )""",
+    ],
+    # The admin console (server/admin_web): accounts, sessions, the append-only audit
+    # log (each entry hash-chained to the previous one), and a member's letter language.
+    3: [
+        """CREATE TABLE admin_users (
+            email TEXT PRIMARY KEY,
+            password_hash TEXT NOT NULL,
+            role TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            password_changed_at BIGINT NOT NULL,
+            last_login_at BIGINT,
+            disabled_at BIGINT
+        )""",
+        """CREATE TABLE admin_sessions (
+            sid_hash {blob} PRIMARY KEY,
+            email TEXT NOT NULL REFERENCES admin_users (email),
+            csrf_token TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            seen_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL
+        )""",
+        """CREATE INDEX admin_sessions_email ON admin_sessions (email)""",
+        """CREATE TABLE admin_audit (
+            seq BIGINT PRIMARY KEY,
+            at BIGINT NOT NULL,
+            actor TEXT,
+            action TEXT NOT NULL,
+            target TEXT,
+            detail TEXT NOT NULL,
+            prev_hash {blob} NOT NULL,
+            entry_hash {blob} NOT NULL
+        )""",
+        """CREATE INDEX admin_audit_actor ON admin_audit (actor, seq)""",
+        """ALTER TABLE members ADD COLUMN language TEXT""",
+    ],
 }
 
 

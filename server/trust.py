@@ -20,6 +20,7 @@ from keys import trust_list as tl
 from .config import DAY, Config
 from .periods import period_at
 from .storage import Queries, Storage
+from .storage_ledger import revoked_voucher_ctis
 
 log = logging.getLogger("ssa.trust")
 REVOKED_MEMBER_HORIZON_S = 62 * DAY  # their last credentials have expired by then
@@ -77,6 +78,7 @@ async def sign_new_list(
         revoked_members=frozenset(
             bytes(s) for s in await q.revoked_member_subs(issued_at - REVOKED_MEMBER_HORIZON_S)
         ),
+        revoked_vouchers=frozenset(await revoked_voucher_ctis(q, issued_at)),
         max_token_age_s=config.max_token_age_s,
         max_clock_skew_s=config.max_clock_skew_s,
     )

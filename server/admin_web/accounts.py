@@ -1,0 +1,59 @@
+"""Console accounts: created from the command line (``ssa-admin user add``), checked at login.
+
+E-mail addresses are the account names (trimmed, lower case). Adding an
+account that exists sets its password and role again (a forgotten password),
+which ends its open sessions. Both are written to the audit log.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..storage import Storage
+from ..storage_admin import AdminQueries
+from .passwords import hash_password, password_problem, verify_password
+from .sessions import ROLES
+
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed; the message says why."""
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def add_user(
+    storage: Storage, *, email: str, password: str, role: str, now: int, actor: str = "cli"
+) -> dict:
+    email = normalize_email(email)
+    if not EMAIL.match(email):
+        raise AccountError(f"invalid e-mail address {email!r:.80}")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    problem = password_problem(password)
+    if problem:
+        raise AccountError(problem)
+    hashed = hash_password(password)
+    async with storage.transaction() as q:
+        aq = AdminQueries.of(q)
+        created = await aq.insert_admin_user(email, hashed, role, now)
+        if not created:
+            await aq.set_admin_password(email, hashed, role, now)
+        action = "user.add" if created else "user.password_reset"
+        await aq.append_audit(
+            actor=actor, action=action, target=email, detail={"role": role}, now=now
+        )
+    return {"email": email, "role": role, "created": bool(created)}
+
+
+async def check_login(storage: Storage, email: str, password: str) -> str | None:
+    """The role of the account if the password is right (and the account enabled), else None."""
+    async with storage.read() as q:
+        row = await AdminQueries.of(q).admin_user(normalize_email(email))
+    stored = row["password_hash"] if row is not None and row["disabled_at"] is None else None
+    if not verify_password(stored, password):
+        return None
+    return row["role"] if row is not None else None

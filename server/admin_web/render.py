@@ -1,0 +1,137 @@
+"""Pages: one Jinja2 environment per language (gettext installed), autoescaped.
+
+Templates get the user, the language, the CSRF token, Babel formatters and the
+navigation for the user's role; they never query anything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from .i18n import LANG_COOKIE, LANGUAGES, N_, NAMES, Formats, load_translations, pick_language
+from .sessions import ADMIN, OPERATOR, User
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+# (endpoint name, label msgid, role): the menu, in order.
+NAV = (
+    ("dashboard", N_("Dashboard"), OPERATOR),
+    ("members", N_("Members"), OPERATOR),
+    ("shops", N_("Shops"), OPERATOR),
+    ("batches", N_("Batches"), OPERATOR),
+    ("reconciliation", N_("Reconciliation"), ADMIN),
+    ("keys", N_("Keys"), ADMIN),
+    ("audit", N_("Audit log"), ADMIN),
+)
+
+# ?done=KEY after an action that redirects: the message shown once on the next page.
+NOTICES = {
+    "logout": N_("You are logged out."),
+    "revoked": N_(
+        "The member is revoked. A new trust list blocks their wallet at every shop "
+        "from the shop's next sync."
+    ),
+    "suspended": N_("The shop is suspended: its scanners can no longer send batches."),
+    "resumed": N_("The shop is active again."),
+    "rotated": N_("A new issuer key signs the credentials from now on."),
+    "signed": N_("A new trust list is signed and published."),
+    "reconciled": N_("Reconciliation has run."),
+    "decided": N_("The decision is recorded."),
+}
+
+
+class Pages:
+    def __init__(self, timezone: str) -> None:
+        self.timezone = timezone
+        self.envs: dict[str, Environment] = {}
+        self.translations = {lang: load_translations(lang) for lang in LANGUAGES}
+        for language in LANGUAGES:
+            env = Environment(
+                loader=FileSystemLoader(TEMPLATES),
+                autoescape=select_autoescape(["html", "svg"]),
+                extensions=["jinja2.ext.i18n"],
+                undefined=StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            env.install_gettext_translations(self.translations[language], newstyle=True)  # type: ignore[attr-defined]
+            self.envs[language] = env
+        self.formats = {lang: Formats(lang, timezone) for lang in LANGUAGES}
+
+    def gettext(self, language: str) -> Callable[..., str]:
+        """``_(message, **values)`` for Python code, like the templates' new-style gettext."""
+        translations = self.translations[language]
+
+        def _(message: str, **values: Any) -> str:
+            text = translations.gettext(message)
+            return text % values if values else text
+
+        return _
+
+    def render(
+        self,
+        request: Request,
+        template: str,
+        values: dict[str, Any] | None = None,
+        *,
+        user: User | None = None,
+        status: int = 200,
+        csrf_token: str | None = None,
+    ) -> HTMLResponse:
+        language = pick_language(request)
+        env = self.envs[language]
+        _ = self.gettext(language)
+        nav = [item for item in NAV if user is not None and user.may(item[2])]
+        done = request.query_params.get("done", "")
+        context = {
+            "request": request,
+            "user": user,
+            "lang": language,
+            "languages": [(code, NAMES[code]) for code in LANGUAGES],
+            "csrf_token": csrf_token or (user.csrf_token if user else ""),
+            "fmt": self.formats[language],
+            "nav": nav,
+            "current": _current(request, nav),
+            "lang_href": lambda code: _lang_href(request, code),
+            "notice": _(NOTICES[done]) if done in NOTICES else "",
+            "url": lambda name, **params: request.url_for(name, **params).path,
+            **(values or {}),
+        }
+        html = env.get_template(f"admin/{template}").render(context)
+        response = HTMLResponse(html, status_code=status)
+        if request.query_params.get("lang") in LANGUAGES:
+            response.set_cookie(
+                LANG_COOKIE,
+                language,
+                max_age=365 * 86400,
+                path="/admin",
+                httponly=True,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+            )
+        return response
+
+
+def _current(request: Request, nav: list) -> str:
+    """The menu entry of this page: the longest menu path that prefixes it."""
+    path, best, length = request.url.path, "", 0
+    for name, _label, _role in nav:
+        target = request.url_for(name).path
+        if (path == target or path.startswith(target.rstrip("/") + "/")) and len(target) > length:
+            best, length = name, len(target)
+    return best
+
+
+def _lang_href(request: Request, code: str) -> str:
+    """This page in another language (a POST's answer: the dashboard, a GET is safe)."""
+    if request.method != "GET":
+        return f"{request.url_for('dashboard').path}?lang={code}"
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "done")]
+    return f"{request.url.path}?{urlencode([*params, ('lang', code)])}"

@@ -1,0 +1,87 @@
+"""The console's route table: every page with the role it needs.
+
+The auth-matrix test walks this very table (anonymous, operator, admin on
+every route), so a new page cannot be added without its rule being tested.
+Operators handle members and shops; admins also keys, money and the audit log.
+"""
+
+from __future__ import annotations
+
+from . import (
+    views_audit,
+    views_auth,
+    views_batches,
+    views_dashboard,
+    views_keys,
+    views_members,
+    views_money,
+    views_shops,
+)
+from .call import Page
+from .sessions import ADMIN, OPERATOR
+
+M = "/members/{member_id}"
+S = "/shops/{merchant_id}"
+
+PAGES: tuple[Page, ...] = (
+    Page("/login", "login", views_auth.login_form, None),
+    Page("/login", "login_post", views_auth.login, None, "POST"),
+    Page("/logout", "logout", views_auth.logout, OPERATOR, "POST"),
+    Page("/", "dashboard", views_dashboard.dashboard, OPERATOR),
+    # members
+    Page("/members", "members", views_members.member_list, OPERATOR),
+    Page("/members/new", "member_new", views_members.member_new, OPERATOR),
+    Page("/members/new", "member_create", views_members.member_create, OPERATOR, "POST"),
+    Page("/members/import", "member_import", views_members.member_import_form, OPERATOR),
+    Page(
+        "/members/import",
+        "member_import_preview",
+        views_members.member_import_preview,
+        OPERATOR,
+        "POST",
+    ),
+    Page(
+        "/members/import/confirm",
+        "member_import_confirm",
+        views_members.member_import_confirm,
+        OPERATOR,
+        "POST",
+    ),
+    Page(M, "member", views_members.member_detail, OPERATOR),
+    Page(M + "/code", "member_code", views_members.member_code, OPERATOR, "POST"),
+    Page(M + "/reenrol", "member_reenrol_confirm", views_members.member_reenrol_confirm, OPERATOR),
+    Page(M + "/reenrol", "member_reenrol", views_members.member_reenrol, OPERATOR, "POST"),
+    Page(M + "/revoke", "member_revoke_confirm", views_members.member_revoke_confirm, OPERATOR),
+    Page(M + "/revoke", "member_revoke", views_members.member_revoke, OPERATOR, "POST"),
+    Page(M + "/payments", "member_payments", views_members.member_payments, ADMIN),
+    # shops and their batches
+    Page("/shops", "shops", views_shops.shop_list, OPERATOR),
+    Page("/shops/new", "shop_new", views_shops.shop_new, OPERATOR),
+    Page("/shops/new", "shop_create", views_shops.shop_create, OPERATOR, "POST"),
+    Page(S, "shop", views_shops.shop_detail, OPERATOR),
+    Page(S + "/code", "shop_code", views_shops.shop_code, OPERATOR, "POST"),
+    Page(S + "/suspend", "shop_suspend", views_shops.shop_suspend, OPERATOR, "POST"),
+    Page(S + "/resume", "shop_resume", views_shops.shop_resume, OPERATOR, "POST"),
+    Page(S + "/payouts", "shop_payouts", views_money.shop_payouts, ADMIN),
+    Page("/batches", "batches", views_batches.batch_list, OPERATOR),
+    Page("/batches/{merchant_id}/{batch_id}", "batch", views_batches.batch_detail, ADMIN),
+    # money: reconciliation, findings, settlements (admins)
+    Page("/reconciliation", "reconciliation", views_money.reconciliation, ADMIN),
+    Page("/reconciliation/run", "reconcile_run", views_money.run, ADMIN, "POST"),
+    Page("/findings/{finding_id}", "finding", views_money.finding, ADMIN),
+    Page("/findings/{finding_id}", "finding_decide", views_money.decide, ADMIN, "POST"),
+    Page("/settlements/{settlement_id}", "settlement", views_money.settlement, ADMIN),
+    Page("/settlements/{settlement_id}/sepa.xml", "settlement_sepa", views_money.sepa, ADMIN),
+    Page(
+        "/settlements/{settlement_id}/statements/{merchant_id}",
+        "statement",
+        views_money.statement,
+        ADMIN,
+    ),
+    # keys and trust list (admins)
+    Page("/keys", "keys", views_keys.keys_view, ADMIN),
+    Page("/keys/rotate", "keys_rotate_confirm", views_keys.rotate_confirm, ADMIN),
+    Page("/keys/rotate", "keys_rotate", views_keys.rotate, ADMIN, "POST"),
+    Page("/trust-list/sign", "trust_list_sign", views_keys.sign_trust_list, ADMIN, "POST"),
+    Page("/audit", "audit", views_audit.audit_view, ADMIN),
+)

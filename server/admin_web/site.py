@@ -1,0 +1,79 @@
+"""The console as an ASGI app of its own, mounted at /admin by ``server.app``.
+
+Its own middleware (security headers) and error pages apply to /admin only;
+the JSON API and the wallet are untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from ..context import AppContext
+from ..errors import ApiError
+from .call import Site, guard
+from .render import Pages
+from .routes import PAGES
+from .security import SecurityHeaders
+from .sessions import Sessions, load_secret
+from .throttle import LoginThrottle
+
+log = logging.getLogger("ssa.admin")
+STATIC = Path(__file__).resolve().parent.parent / "static" / "admin"
+
+
+def _error_page(request: Request, status: int) -> Response:
+    site: Site = request.app.state.site
+    pages = site.pages
+    from .i18n import pick_language
+
+    _ = pages.gettext(pick_language(request))
+    message = {
+        404: _("This page does not exist."),
+        405: _("This address cannot be used this way."),
+    }.get(status, _("Something went wrong. Nothing was changed; please try again."))
+    return pages.render(
+        request, "error.html", {"status": status, "message": message}, status=status
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    status = exc.status_code if isinstance(exc, HTTPException) else 400
+    return _error_page(request, status if 400 <= status < 600 else 400)
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    return _error_page(request, exc.status if isinstance(exc, ApiError) else 400)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    log.error("admin console error", exc_info=exc, extra={"path": request.url.path})
+    return _error_page(request, 500)
+
+
+def create_admin_app(ctx: AppContext) -> Starlette:
+    routes: list = [Route(p.path, guard(p), methods=[p.method], name=p.name) for p in PAGES]
+    routes.append(Mount("/static", StaticFiles(directory=STATIC), name="admin_static"))
+    app = Starlette(
+        routes=routes,
+        exception_handlers={
+            HTTPException: _http_error,
+            ApiError: _api_error,
+            Exception: _internal_error,
+        },
+    )
+    app.state.site = Site(
+        ctx=ctx,
+        sessions=Sessions(ctx.storage, load_secret(ctx.config.data_dir)),
+        pages=Pages(ctx.config.timezone),
+        throttle=LoginThrottle(ctx.clock),
+    )
+    app.add_middleware(SecurityHeaders)
+    return app

@@ -1,0 +1,77 @@
+"""The dashboard: what a volunteer checks first on a Tuesday evening."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from starlette.responses import Response
+
+from ..config import DAY
+from ..periods import Period, period_at
+from ..storage_admin import AdminQueries
+from . import ledger
+from .call import Call
+from .chart import bar_chart
+
+MONTHS = 6
+SILENT_AFTER_S = 3 * DAY
+
+
+def last_periods(now: int, timezone: str, count: int) -> list[Period]:
+    tz = ZoneInfo(timezone)
+    periods = [period_at(now, tz)]
+    while len(periods) < count:
+        periods.append(period_at(periods[-1].nbf - 1, tz))
+    return list(reversed(periods))
+
+
+async def dashboard(call: Call) -> Response:
+    c, now = call.ctx, call.now()
+    fmt = call.site.pages.formats[call.language]
+    periods = last_periods(now, c.config.timezone, MONTHS)
+    async with c.storage.read() as q:
+        aq = AdminQueries.of(q)
+        members = await aq.member_counts()
+        money = await aq.allowance_by_period([p.name for p in periods])
+        rejected = await aq.rejections_by_code(now - 30 * DAY)
+        batches_week = await aq.batches_since(now - 7 * DAY)
+        shops = await aq.merchant_overview()
+        latest = await aq.latest_trust_list()
+    silent = [
+        s
+        for s in shops
+        if s["status"] == "active"
+        and s["devices"]
+        and (s["last_batch_at"] is None or now - s["last_batch_at"] > SILENT_AFTER_S)
+    ]
+    rows = [(fmt.month(p.name), *money[p.name]) for p in periods]
+    chart = bar_chart(
+        rows,
+        title=call._("Allowances issued and spent per month"),
+        description=call._(
+            "Bars for the last %(n)s months; the table below gives the same figures.", n=MONTHS
+        ),
+        series=(call._("Issued"), call._("Spent")),
+        money=fmt.money,
+    )
+    this_issued, this_spent = money[periods[-1].name]
+    summary = await ledger.dashboard_summary(call) if call.user and call.user.is_admin else None
+    return call.render(
+        "dashboard.html",
+        {
+            "members": members,
+            "active_members": members.get("active", 0),
+            "chart": chart,
+            "money_rows": rows,
+            "this_month": fmt.month(periods[-1].name),
+            "this_issued": this_issued,
+            "this_spent": this_spent,
+            "rejected": rejected,
+            "rejected_total": sum(r["n"] for r in rejected),
+            "batches_week": batches_week,
+            "silent_shops": silent,
+            "trust_list": latest,
+            "trust_list_age_s": None if latest is None else now - latest["issued_at"],
+            "ledger": summary,
+        },
+    )

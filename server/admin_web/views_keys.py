@@ -1,0 +1,93 @@
+"""Keys (admins only): issuer keys and their validity, rotation, the trust list's state."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.responses import Response
+
+from keys import keystore
+from keys.trust_list import TrustListInvalid, open_trust_list
+
+from ..admin import Caisse, rotate_issuer_key
+from ..keyring import load_root_key
+from ..storage_admin import AdminQueries
+from .call import Call
+from .forms import Errors
+
+
+async def keys_page(call: Call, errors: Errors | None = None, status: int = 200) -> Response:
+    c = call.ctx
+    async with c.storage.read() as q:
+        aq = AdminQueries.of(q)
+        issuers = await aq.issuer_keys()
+        latest = await aq.latest_trust_list()
+        history = await aq.trust_list_history(10)
+    parsed = None
+    if latest is not None:
+        try:
+            parsed = open_trust_list(bytes(latest["body"]), c.keyring.root_public_key)
+        except TrustListInvalid:
+            parsed = None
+    return call.render(
+        "keys.html",
+        {
+            "issuers": issuers,
+            "latest": latest,
+            "parsed": parsed,
+            "history": history,
+            "age_s": None if latest is None else call.now() - latest["issued_at"],
+            "errors": errors or Errors(),
+            "done": call.param("done", 40),
+        },
+        status=status,
+    )
+
+
+async def keys_view(call: Call) -> Response:
+    return await keys_page(call)
+
+
+async def rotate_confirm(call: Call) -> Response:
+    return call.render("keys_rotate.html", {"errors": Errors()})
+
+
+async def rotate(call: Call) -> Response:
+    """A new issuer key; the typed passphrase confirms the action and encrypts the new file."""
+    c = call.ctx
+    passphrase = call.form.get("passphrase") if call.form is not None else None
+    errors = Errors()
+    if not isinstance(passphrase, str) or not passphrase or len(passphrase) > 1024:
+        errors.add("passphrase", call._("Type the passphrase of the caisse keys."))
+    else:
+        try:
+            await asyncio.to_thread(load_root_key, c.config, passphrase)
+        except keystore.KeyFileError:
+            errors.add("passphrase", call._("This is not the passphrase of the caisse keys."))
+    if errors:
+        async with c.storage.transaction() as q:
+            await call.audit(q, "keys.rotate_refused", None)
+        return call.render("keys_rotate.html", {"errors": errors}, status=400)
+    assert isinstance(passphrase, str)
+    now = call.now()
+    out = await rotate_issuer_key(Caisse(c.config, c.storage), passphrase, c.keyring.root, now)
+    kid = bytes.fromhex(out["issuer_kid"])
+    async with c.storage.read() as q:
+        row = next(r for r in await q.issuer_keys() if bytes(r["kid"]) == kid)
+    key = await asyncio.to_thread(
+        keystore.load_signing_key, c.config.keys_dir / row["file"], passphrase
+    )
+    c.keyring.issuers[kid] = key
+    async with c.storage.transaction() as q:
+        await call.audit(
+            q, "keys.rotate", out["issuer_kid"], {"trust_list_seq": out["trust_list_seq"]}
+        )
+    return call.redirect("keys", done="rotated")
+
+
+async def sign_trust_list(call: Call) -> Response:
+    c = call.ctx
+    signed = await c.trust_lists.resign(call.now(), "signed from the console")
+    async with c.storage.transaction() as q:
+        await call.audit(q, "trust_list.sign", str(signed.seq))
+    return call.redirect("keys", done="signed")

@@ -1,0 +1,200 @@
+"""Reconciliation, fraud findings, settlements, SEPA file and statements (admins only).
+
+Everything here calls the reconciliation engineer's services; this module only
+reads forms, shows results and writes the audit log.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.responses import Response
+
+from . import ledger
+from .call import Call, problem
+from .views_shops import MERCHANT_ID, _shop
+
+FINDING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+MAX_NOTE = 1000
+
+
+def _unavailable(call: Call) -> Response:
+    return problem(
+        call, 503, call._("Reconciliation is not available in this version of the server.")
+    )
+
+
+def _settlement_id(call: Call) -> int | None:
+    raw = call.path_param("settlement_id")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
+
+
+async def reconciliation(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    from ..findings import list_findings
+
+    pending = await list_findings(call.ctx.storage, pending_only=True, limit=200)
+    decided = [f for f in await list_findings(call.ctx.storage, limit=200) if f["decision"]]
+    return call.render(
+        "reconciliation.html",
+        {
+            "settlements": await ledger.settlements(call),
+            "pending": pending,
+            "decided": decided[-20:],
+            "done": call.param("done", 40),
+        },
+    )
+
+
+async def run(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    from ..reconcile import ReconcileError, reconcile
+
+    c = call.ctx
+    until = call.now() if call.field("include_today", 5) == "yes" else None
+    try:
+        summary = await reconcile(
+            c.storage, c.config, now=call.now(), until=until, root=c.keyring.root
+        )
+    except ReconcileError as exc:
+        return problem(call, 400, str(exc))
+    async with c.storage.transaction() as q:
+        await call.audit(
+            q,
+            "reconcile.run",
+            str(summary.settlement_id or ""),
+            {
+                "payments": summary.payments,
+                "total_cents": summary.total_cents,
+                "findings_new": summary.findings_new,
+                "blocked": len(summary.blocked),
+            },
+        )
+    return call.render("reconcile_done.html", {"summary": summary})
+
+
+async def finding(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    from ..findings import DECISIONS, FindingError, export_finding
+
+    finding_id = call.path_param("finding_id")
+    try:
+        if not FINDING_ID.match(finding_id):
+            raise FindingError("bad id")
+        item = await export_finding(call.ctx.storage, finding_id)
+    except FindingError:
+        return problem(call, 404, call._("There is no such finding."))
+    return call.render("finding.html", {"f": item, "decisions": DECISIONS, "error": ""})
+
+
+async def decide(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    from ..findings import DECISIONS, FindingError
+    from ..findings import decide as record
+
+    finding_id = call.path_param("finding_id")
+    decision = call.field("decision", 20)
+    note = call.field("note", MAX_NOTE + 1)
+    if not FINDING_ID.match(finding_id):
+        return problem(call, 404, call._("There is no such finding."))
+    if decision not in DECISIONS or len(note) > MAX_NOTE or any(ord(ch) < 32 for ch in note):
+        return problem(
+            call,
+            400,
+            call._(
+                "Choose a decision; the note must be one line of at most %(n)s characters.",
+                n=MAX_NOTE,
+            ),
+        )
+    try:
+        await record(call.ctx.storage, finding_id, decision, note or None, call.now())
+    except FindingError:
+        return problem(call, 404, call._("There is no such finding."))
+    async with call.ctx.storage.transaction() as q:
+        await call.audit(q, "finding.decide", finding_id, {"decision": decision})
+    return call.redirect("finding", done="decided", finding_id=finding_id)
+
+
+async def settlement(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    sid = _settlement_id(call)
+    row, payouts = await ledger.settlement(call, sid) if sid is not None else (None, [])
+    if row is None:
+        return problem(call, 404, call._("There is no such settlement."))
+    sepa_ready = (
+        bool(call.ctx.config.sepa_debtor_iban)
+        if hasattr(call.ctx.config, "sepa_debtor_iban")
+        else False
+    )
+    return call.render("settlement.html", {"s": row, "payouts": payouts, "sepa_ready": sepa_ready})
+
+
+async def sepa(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    from ..sepa import SepaError, export_sepa
+
+    sid = _settlement_id(call)
+    if sid is None:
+        return problem(call, 404, call._("There is no such settlement."))
+    try:
+        export = await export_sepa(
+            call.ctx.storage, call.ctx.config, now=call.now(), settlement_id=sid
+        )
+    except SepaError as exc:
+        return problem(call, 409, call._("The SEPA file cannot be made: %(why)s", why=str(exc)))
+    async with call.ctx.storage.transaction() as q:
+        await call.audit(
+            q,
+            "sepa.download",
+            str(sid),
+            {"msg_id": export.msg_id, "control_sum_cents": export.control_sum_cents},
+        )
+    return Response(
+        export.body,
+        media_type="application/xml",
+        headers={"Content-Disposition": f'attachment; filename="sepa-{sid}.xml"'},
+    )
+
+
+async def statement(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    from ..statements import FORMATS, StatementError
+    from ..statements import statement as make
+
+    sid, merchant_id = _settlement_id(call), call.path_param("merchant_id")
+    fmt = call.param("format", 10) or "html"
+    if sid is None or not MERCHANT_ID.match(merchant_id) or fmt not in FORMATS:
+        return problem(call, 404, call._("There is no such statement."))
+    try:
+        body = await make(
+            call.ctx.storage,
+            call.ctx.config,
+            settlement_id=sid,
+            merchant_id=merchant_id,
+            fmt=fmt,
+            now=call.now(),
+        )
+    except StatementError:
+        return problem(call, 404, call._("There is no such statement."))
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "text/html; charset=utf-8"
+    name = f"statement-{sid}-{merchant_id}.{fmt}"
+    return Response(
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+async def shop_payouts(call: Call) -> Response:
+    if not ledger.available():
+        return _unavailable(call)
+    shop = await _shop(call)
+    if shop is None:
+        return problem(call, 404, call._("There is no such shop."))
+    rows = await ledger.shop_payouts(call, shop["merchant_id"])
+    return call.render("shop_payouts.html", {"shop": shop, "rows": rows})

@@ -1,0 +1,145 @@
+"""Shops: list, add (enrolment code and its QR), new code, suspend and resume, detail."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from starlette.responses import Response
+
+from .. import merchants
+from ..config import DAY
+from ..storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
+from ..storage_admin import AdminQueries
+from .call import Call, problem
+from .forms import Errors
+from .qr import qr_svg
+
+MERCHANT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
+
+
+async def shop_list(call: Call) -> Response:
+    async with call.ctx.storage.read() as q:
+        rows = await AdminQueries.of(q).merchant_overview()
+    return call.render("shops.html", {"rows": rows, "done": call.param("done", 40)})
+
+
+async def shop_new(call: Call) -> Response:
+    return call.render("shop_new.html", {"values": {}, "errors": Errors()})
+
+
+def _check(call: Call, name: str, iban: str, bic: str, errors: Errors) -> None:
+    if not name or len(name) > merchants.MAX_NAME or any(ord(c) < 32 for c in name):
+        errors.add(
+            "name",
+            call._("Enter the shop's name: 1 to %(max)s characters.", max=merchants.MAX_NAME),
+        )
+    try:
+        merchants.check_iban(iban)
+    except merchants.MerchantError:
+        errors.add(
+            "iban",
+            call._(
+                "This IBAN is not valid: check it on the shop's bank "
+                "statement (example: BE71 0961 2345 6769)."
+            ),
+        )
+    try:
+        merchants.check_bic(bic or None)
+    except merchants.MerchantError:
+        errors.add("bic", call._("This BIC is not valid (example: GKCCBEBB), or leave it empty."))
+
+
+async def shop_create(call: Call) -> Response:
+    name, iban, bic = call.field("name", 300), call.field("iban", 60), call.field("bic", 20)
+    errors = Errors()
+    _check(call, name, iban, bic, errors)
+    if errors:
+        return call.render(
+            "shop_new.html",
+            {"values": {"name": name, "iban": iban, "bic": bic}, "errors": errors},
+            status=400,
+        )
+    async with call.ctx.storage.transaction() as q:
+        out = await merchants.add_merchant(
+            q, call.ctx.config, name=name, iban=iban, bic=bic or None, now=call.now()
+        )
+        await call.audit(q, "shop.add", out["merchant_id"])
+    return _code_page(call, out, name, created=True)
+
+
+def _code_page(call: Call, out: dict, name: str, *, created: bool) -> Response:
+    code = out["enrollment_code"]
+    return call.render(
+        "shop_code.html",
+        {
+            "merchant_id": out["merchant_id"],
+            "name": name,
+            "code": code,
+            "created": created,
+            "server": call.ctx.config.base_url.rstrip("/"),
+            "qr": qr_svg(code, label=call._("QR code of the enrolment code")),
+        },
+    )
+
+
+async def _shop(call: Call) -> Any:
+    merchant_id = call.path_param("merchant_id")
+    if not MERCHANT_ID.match(merchant_id):
+        return None
+    async with call.ctx.storage.read() as q:
+        return await q.merchant(merchant_id)
+
+
+async def shop_detail(call: Call) -> Response:
+    shop = await _shop(call)
+    if shop is None:
+        return problem(call, 404, call._("There is no such shop."))
+    async with call.ctx.storage.read() as q:
+        aq = AdminQueries.of(q)
+        devices = await aq.merchant_devices(shop["merchant_id"])
+        batches, total = await aq.batch_page(merchant_id=shop["merchant_id"], limit=10, offset=0)
+        rejected = await aq.rejections_by_code(call.now() - 30 * DAY, shop["merchant_id"])
+    return call.render(
+        "shop.html",
+        {
+            "shop": shop,
+            "devices": devices,
+            "batches": batches,
+            "batch_total": total,
+            "rejected": rejected,
+            "done": call.param("done", 40),
+        },
+    )
+
+
+async def shop_code(call: Call) -> Response:
+    shop = await _shop(call)
+    if shop is None:
+        return problem(call, 404, call._("There is no such shop."))
+    if shop["status"] != MERCHANT_ACTIVE:
+        return problem(call, 409, call._("This shop is suspended: resume it first."))
+    async with call.ctx.storage.transaction() as q:
+        out = await merchants.new_enrollment_code(
+            q, call.ctx.config, shop["merchant_id"], call.now()
+        )
+        await call.audit(q, "shop.code", shop["merchant_id"])
+    return _code_page(call, out, shop["name"], created=False)
+
+
+async def _set_status(call: Call, status: str, done: str) -> Response:
+    shop = await _shop(call)
+    if shop is None:
+        return problem(call, 404, call._("There is no such shop."))
+    async with call.ctx.storage.transaction() as q:
+        await merchants.set_status(q, shop["merchant_id"], status, call.now())
+        await call.audit(q, f"shop.{done}", shop["merchant_id"])
+    return call.redirect("shop", done=done, merchant_id=shop["merchant_id"])
+
+
+async def shop_suspend(call: Call) -> Response:
+    return await _set_status(call, MERCHANT_SUSPENDED, "suspended")
+
+
+async def shop_resume(call: Call) -> Response:
+    return await _set_status(call, MERCHANT_ACTIVE, "resumed")

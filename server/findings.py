@@ -1,0 +1,113 @@
+"""The caisse's review of reconciliation findings: list, export with proof, decide.
+
+A finding keeps its proof: the signed tokens (as ``SSA1:`` QR text, verifiable
+by anyone with the trust list) and where and when each shop accepted them.
+The decision is the caisse's: ``confirmed`` (fraud), ``dismissed`` (not
+fraud), or ``release`` (pay the receipts the ``first`` policy withheld, in the
+next settlement).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from keys import tokens
+
+from .storage import Storage
+from .storage_ledger import LedgerQueries
+
+DECISIONS = ("confirmed", "dismissed", "release")
+MAX_NOTE = 1000
+
+
+class FindingError(ValueError):
+    """No such finding, or a decision that is not allowed."""
+
+
+def _row_json(row: Any) -> dict[str, Any]:
+    return {
+        "finding_id": row["finding_id"],
+        "kind": row["kind"],
+        "cti": bytes(row["cti"]).hex(),
+        "member_id": bytes(row["member_sub"]).hex() if row["member_sub"] is not None else None,
+        "detected_at": row["detected_at"],
+        "amount_cents": row["amount_cents"],
+        "summary": row["summary"],
+        "blocked": row["blocked"],
+        "decision": row["decision"],
+        "decision_note": row["decision_note"],
+        "decided_at": row["decided_at"],
+    }
+
+
+async def list_findings(
+    storage: Storage,
+    *,
+    kind: str | None = None,
+    pending_only: bool = False,
+    after: str = "",
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """One page of findings in id order; pass the last ``finding_id`` as ``after`` for more."""
+    async with storage.read() as q:
+        rows = await LedgerQueries(q).findings(
+            kind=kind, pending_only=pending_only, after=after, limit=max(1, min(limit, 1000))
+        )
+    return [_row_json(r) for r in rows]
+
+
+async def export_finding(storage: Storage, finding_id: str) -> dict[str, Any]:
+    """A finding with its proof: every receipt and the signed token behind it."""
+    async with storage.read() as q:
+        lq = LedgerQueries(q)
+        row = await lq.finding(finding_id)
+        if row is None:
+            raise FindingError(f"no finding {finding_id!r:.40}")
+        evidence = await lq.finding_evidence(finding_id)
+    out = _row_json(row)
+    out["evidence"] = [
+        {
+            "merchant_id": e["merchant_id"],
+            "batch_id": e["batch_id"],
+            "scanned_at": e["scanned_at"],
+            "received_at": e["received_at"],
+            "token_id": bytes(e["token_id"]).hex(),
+            "kind": e["kind"],
+            "seq": e["seq"],
+            "amount_cents": e["amount_cents"],
+            "cumulative_cents": e["cumulative_cents"],
+            "qr": tokens.to_qr(bytes(e["token"])),
+        }
+        for e in evidence
+    ]
+    return out
+
+
+async def export_findings(
+    storage: Storage, *, kind: str | None = None, pending_only: bool = False
+) -> AsyncIterator[dict[str, Any]]:
+    """Every finding with proof, one at a time (streams: memory stays bounded)."""
+    after = ""
+    while page := await list_findings(
+        storage, kind=kind, pending_only=pending_only, after=after, limit=200
+    ):
+        for item in page:
+            yield await export_finding(storage, item["finding_id"])
+        after = page[-1]["finding_id"]
+
+
+async def decide(
+    storage: Storage, finding_id: str, decision: str, note: str | None, now: int
+) -> dict[str, Any]:
+    """Record the caisse's decision (it may be changed; a receipt once paid stays paid)."""
+    if decision not in DECISIONS:
+        raise FindingError(f"decision must be one of {', '.join(DECISIONS)}")
+    if note is not None and (len(note) > MAX_NOTE or any(ord(c) < 32 for c in note)):
+        raise FindingError(f"note must be at most {MAX_NOTE} characters, one line")
+    async with storage.transaction() as q:
+        lq = LedgerQueries(q)
+        if not await lq.decide(finding_id, decision, note, now):
+            raise FindingError(f"no finding {finding_id!r:.40}")
+        row = await lq.finding(finding_id)
+    return _row_json(row)

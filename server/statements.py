@@ -1,0 +1,160 @@
+"""Shop statements: per settlement and shop, each payment, the total, the transfer reference.
+
+CSV (``;``-separated, as Belgian spreadsheets expect) and a printable HTML
+page. A statement is stored the first time it is issued and always returned
+as stored: it never changes afterwards, whatever the code or the data do.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment
+
+from .config import Config
+from .storage import Storage
+from .storage_ledger import LedgerQueries
+
+FORMATS = ("csv", "html")
+CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
+
+
+class StatementError(ValueError):
+    """No such settlement or shop, or an unknown format."""
+
+
+def euros(cents: int) -> str:
+    """``2340`` → ``23,40 €`` (Belgian format; thin groups of thousands with a dot)."""
+    sign = "-" if cents < 0 else ""
+    whole, rest = divmod(abs(int(cents)), 100)
+    return f"{sign}{whole:,}".replace(",", ".") + f",{rest:02d} €"
+
+
+def local_time(ts: int, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
+
+
+_HTML = Environment(autoescape=True).from_string(
+    """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8">
+<title>Relevé {{ s.settlement_id }} — {{ p.name }}</title>
+<style>
+body { font: 11pt/1.4 sans-serif; margin: 2em; color: #000; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border-bottom: 1px solid #999; padding: .2em .5em; text-align: left; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+tfoot td { font-weight: bold; border-top: 2px solid #000; }
+@media print { body { margin: 0; } }
+</style></head><body>
+<h1>Relevé de paiements / Betalingsoverzicht / Payment statement</h1>
+<p><strong>{{ caisse }}</strong> → <strong>{{ p.name }}</strong> ({{ p.merchant_id }})</p>
+<dl>
+<dt>Règlement / Afrekening / Settlement</dt><dd>{{ s.settlement_id }},
+ {{ until }} ({{ tz }})</dd>
+<dt>Virement / Overschrijving / Transfer</dt><dd>{{ total }} → {{ p.iban }},
+ référence <code>{{ p.reference }}</code></dd>
+</dl>
+<table><thead><tr><th>Date</th><th>Token</th><th class="n">Montant</th><th>Statut</th></tr>
+</thead><tbody>
+{% for r in rows %}<tr><td>{{ r.date }}</td><td><code>{{ r.token_id }}</code></td>
+<td class="n">{{ r.amount }}</td><td>{{ r.status }}</td></tr>
+{% endfor %}</tbody>
+<tfoot><tr><td colspan="2">Total payé / betaald / paid ({{ p.payments }})</td>
+<td class="n">{{ total }}</td><td></td></tr>
+{% if p.withheld %}<tr><td colspan="2">Retenu / ingehouden / withheld ({{ p.withheld }})</td>
+<td class="n">{{ withheld }}</td><td></td></tr>{% endif %}</tfoot></table>
+{% if p.withheld %}<p>Withheld payments conflict with a payment another shop accepted first;
+the caisse reviews them and may release them in a later settlement.</p>{% endif %}
+</body></html>
+"""
+)
+
+
+async def _data(storage: Storage, settlement_id: int, merchant_id: str) -> tuple[Any, Any, list]:
+    async with storage.read() as q:
+        lq = LedgerQueries(q)
+        settlement = await lq.settlement(settlement_id)
+        if settlement is None:
+            raise StatementError(f"no settlement {settlement_id}")
+        payout = next(
+            (p for p in await lq.payouts(settlement_id) if p["merchant_id"] == merchant_id), None
+        )
+        if payout is None:
+            raise StatementError(
+                f"shop {merchant_id!r:.60} has no line in settlement {settlement_id}"
+            )
+        items = await lq.items_of(settlement_id, merchant_id)
+    return settlement, payout, items
+
+
+def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) -> bytes:
+    tz = ZoneInfo(config.timezone)
+    rows = [
+        {
+            "date": local_time(i["scanned_at"], tz),
+            "token_id": bytes(i["token_id"]).hex(),
+            "amount": euros(i["amount_cents"]),
+            "amount_cents": i["amount_cents"],
+            "status": i["outcome"],
+            "reference": payout["reference"],
+        }
+        for i in items
+    ]
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.DictWriter(out, CSV_COLUMNS, delimiter=";", lineterminator="\r\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        writer.writerow(
+            {
+                "date": "TOTAL",
+                "token_id": f"{payout['payments']} payments",
+                "amount": euros(payout["amount_cents"]),
+                "amount_cents": payout["amount_cents"],
+                "status": "paid",
+                "reference": payout["reference"],
+            }
+        )
+        return out.getvalue().encode("utf-8")
+    until = local_time(settlement["until_ts"], tz)
+    html = _HTML.render(
+        s=settlement,
+        p=payout,
+        rows=rows,
+        caisse=config.sepa_debtor_name or config.caisse,
+        until=f"jusqu'au / tot / until {until}",
+        tz=config.timezone,
+        total=euros(payout["amount_cents"]),
+        withheld=euros(payout["withheld_cents"]),
+    )
+    return html.encode("utf-8")
+
+
+async def statement(
+    storage: Storage, config: Config, *, settlement_id: int, merchant_id: str, fmt: str, now: int
+) -> bytes:
+    """The statement as issued: made and stored the first time, then always the same bytes."""
+    if fmt not in FORMATS:
+        raise StatementError(f"format must be one of {', '.join(FORMATS)}")
+    async with storage.read() as q:
+        stored = await LedgerQueries(q).document(settlement_id, merchant_id, fmt)
+    if stored is not None:
+        return bytes(stored["body"])
+    body = render(fmt, config, *await _data(storage, settlement_id, merchant_id))
+    async with storage.transaction() as q:
+        lq = LedgerQueries(q)
+        await lq.insert_document(
+            settlement_id, merchant_id, fmt, now, hashlib.sha256(body).digest(), body
+        )
+        stored = await lq.document(settlement_id, merchant_id, fmt)  # a concurrent issue won
+    return bytes(stored["body"])
+
+
+async def merchants_of(storage: Storage, settlement_id: int) -> list[str]:
+    async with storage.read() as q:
+        return [p["merchant_id"] for p in await LedgerQueries(q).payouts(settlement_id)]

@@ -1,0 +1,86 @@
+"""Paper vouchers (SPEC typ 3) for members without a smartphone, signed by the issuer key.
+
+Each voucher gets a random cti, kept in ``vouchers`` so it can be revoked
+(it then goes into the trust list's ``revoked_vouchers``) and reported; a
+voucher redeemed at two shops is a reconciliation finding.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from keys import tokens
+
+from .config import DAY, Config
+from .keyring import KeyRing
+from .storage import MEMBER_REVOKED, Storage
+from .storage_ledger import LedgerQueries
+
+CTI_BYTES = 16
+MAX_COUNT = 1000
+MAX_CENTS = 1_000_000
+
+
+class VoucherError(ValueError):
+    """The vouchers cannot be issued as asked; the message says why."""
+
+
+async def issue_vouchers(
+    storage: Storage,
+    config: Config,
+    keyring: KeyRing,
+    *,
+    amount_cents: int,
+    count: int = 1,
+    member_id: str | None = None,
+    valid_days: int = 31,
+    now: int,
+) -> list[dict[str, Any]]:
+    """Sign ``count`` vouchers of ``amount_cents``; their QR texts, to print."""
+    if not 1 <= amount_cents <= MAX_CENTS:
+        raise VoucherError(f"amount must be 1 to {MAX_CENTS} cents")
+    if not 1 <= count <= MAX_COUNT:
+        raise VoucherError(f"count must be 1 to {MAX_COUNT}")
+    if not 1 <= valid_days <= 366:
+        raise VoucherError("validity must be 1 to 366 days")
+    out = []
+    async with storage.transaction() as q:
+        sub = None
+        if member_id is not None:
+            member = await q.member(member_id)
+            if member is None:
+                raise VoucherError(f"no member {member_id!r:.40}")
+            if member["status"] == MEMBER_REVOKED:
+                raise VoucherError(f"member {member_id} is revoked")
+            sub = bytes(member["sub"])
+        active = await q.active_issuer_key()
+        if active is None:
+            raise VoucherError("the caisse has no active issuer key")
+        kid = bytes(active["kid"])
+        key = keyring.issuer_for(kid, active["file"])
+        lq = LedgerQueries(q)
+        exp = now + valid_days * DAY
+        for _ in range(count):
+            cti = secrets.token_bytes(CTI_BYTES)
+            cose = tokens.encode_voucher(
+                iss=config.caisse,
+                cti=cti,
+                amount_cents=amount_cents,
+                nbf=now,
+                exp=exp,
+                issuer_key=key,
+                sub=sub,
+            )
+            await lq.insert_voucher(cti, amount_cents, now, exp, member_id, kid, now)
+            out.append(
+                {
+                    "voucher_id": cti.hex(),
+                    "amount_cents": amount_cents,
+                    "member_id": member_id,
+                    "nbf": now,
+                    "exp": exp,
+                    "qr": tokens.to_qr(cose),
+                }
+            )
+    return out

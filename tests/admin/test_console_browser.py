@@ -1,0 +1,263 @@
+"""The console in real headless Chromium against the real ``ssa-server``: the Tuesday
+evening journey (member, wallet, shop, scanner, batch, reconciliation, SEPA file,
+revocation) and axe-core on every page in every language."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import httpx
+import pytest
+from nacl.signing import SigningKey
+
+from keys import ed25519, tokens
+from keys.signed_request import b64url_decode, b64url_encode
+from keys.trust_list import open_trust_list
+
+from .conftest import ADMIN, OPERATOR, axe_violations, browser_login
+
+ROOT = Path(__file__).resolve().parents[2]
+LANG_LOCALES = {"fr": "fr-BE", "nl": "nl-BE", "en": "en-GB"}
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    """One logged-in admin context for the module (bypass_csp only to inject axe-core)."""
+    ctx = browser.new_context(
+        viewport={"width": 1280, "height": 860},
+        locale="en-GB",
+        bypass_csp=True,
+        accept_downloads=True,
+    )
+    yield ctx
+    ctx.close()
+
+
+def _trust_list(server):
+    body = httpx.get(server["url"] + "/api/v1/trust-list").content
+    return open_trust_list(body, server["root_public_key"])
+
+
+def _scanner(server, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scanner.cli", *args],
+        cwd=ROOT,
+        env={**server["env"], "SSA_PASSPHRASE": "till-passphrase"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_a_volunteers_evening_in_the_console(browser, context, console_server, tmp_path) -> None:
+    url = console_server["url"]
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    browser_login(page, url, ADMIN)
+
+    # A member, and their wallet activated from the link in a second browser context.
+    page.goto(url + "/admin/members/new")
+    page.locator("#f-name").fill("Amina Diallo")
+    page.locator("#f-language").select_option("fr")
+    page.get_by_role("button", name="Add the member").click()
+    link = page.locator("#activation-link").inner_text()
+    assert page.locator("svg.qr").first.is_visible()
+    phone = browser.new_context(viewport={"width": 420, "height": 860}, locale="fr-BE")
+    wallet = phone.new_page()
+    wallet.goto(link)
+    wallet.wait_for_selector("html[data-ready='true']")
+    wallet.get_by_test_id("balance").wait_for()
+    assert wallet.get_by_test_id("balance").inner_text() == "150,00\u00a0€"
+    phone.close()
+
+    # A shop, its till enrolled with the code shown by the console.
+    page.goto(url + "/admin/shops/new")
+    page.locator("#f-name").fill("Épicerie du Coin")
+    page.locator("#f-iban").fill("BE71 0961 2345 6769")
+    page.get_by_role("button", name="Add the shop").click()
+    code = page.locator("#enrolment-code").inner_text()
+    till = tmp_path / "till"
+    enrolled = _scanner(
+        console_server,
+        "enroll",
+        "--server",
+        url,
+        "--code",
+        code,
+        "--data",
+        str(till),
+        "--kdf",
+        "interactive",
+    )
+    assert enrolled.returncode == 0, enrolled.stderr
+
+    # A second member pays 23,40 € at the till; the till syncs its batch through the API.
+    page.goto(url + "/admin/members/new")
+    page.locator("#f-name").fill("Bruno")
+    page.get_by_role("button", name="Add the member").click()
+    code = page.locator("#activation-code").inner_text()
+    key = SigningKey.generate()
+    answer = httpx.post(
+        url + "/api/v1/wallet/activate",
+        json={"code": code, "public_key": b64url_encode(ed25519.public_key_of(key))},
+    )
+    assert answer.status_code == 200, answer.text
+    credential = b64url_decode(answer.json()["credential"])
+    qr = tokens.to_qr(
+        tokens.encode_payment(
+            credential_cose=credential,
+            amount_cents=2340,
+            seq=1,
+            cumulative_cents=2340,
+            iat=int(time.time()),
+            member_key=key,
+        )
+    )
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scanner.cli",
+            "run",
+            "--data",
+            str(till),
+            "--headless",
+            "--no-sync",
+        ],
+        input=qr + "\n",
+        cwd=ROOT,
+        env={**console_server["env"], "SSA_PASSPHRASE": "till-passphrase"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert '"OK"' in run.stdout, run.stderr
+    assert _scanner(console_server, "sync", "--data", str(till)).returncode == 0
+    page.goto(url + "/admin/batches")
+    assert page.locator("table").last.locator("tbody tr").count() == 1
+
+    # Reconciliation, including today's scans; the SEPA file of the settlement.
+    page.goto(url + "/admin/reconciliation")
+    page.get_by_label("Also settle today's scans").check()
+    page.get_by_role("button", name="Run reconciliation now").click()
+    page.get_by_role("heading", name="Reconciliation done").wait_for()
+    page.get_by_role("link", name="See the settlement and its payouts").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download the SEPA file for the bank").click()
+    xml = Path(download.value.path()).read_bytes()
+    _check_sepa(xml)
+
+    # Revoke the first member: the trust list changes.
+    before = _trust_list(console_server)
+    page.goto(url + "/admin/members?q=amina")
+    page.get_by_role("link", name="Amina Diallo").click()
+    page.get_by_role("link", name="Revoke this member").click()
+    page.get_by_role("button", name="Yes, revoke this member").click()
+    page.get_by_role("status").filter(has_text="revoked").wait_for()
+    after = _trust_list(console_server)
+    assert after.seq > before.seq and len(after.revoked_members) == len(before.revoked_members) + 1
+    page.goto(url + "/admin/keys")
+    assert page.locator("#trust-list-seq").inner_text() == str(after.seq)
+    assert page.locator("#revoked-members").inner_text() == "1"
+    assert errors == []
+    if os.environ.get("SSA_SCREENSHOTS"):
+        _screenshots(page, url)
+
+
+def _check_sepa(xml: bytes) -> None:
+    import sepaxml
+
+    root = ET.fromstring(xml)
+    ns = {"p": root.tag.split("}")[0][1:]}
+    assert root.find(".//p:GrpHdr/p:CtrlSum", ns).text == "23.40"
+    assert root.find(".//p:CdtrAcct/p:Id/p:IBAN", ns).text == "BE71096123456769"
+    schema = ns["p"].rsplit(":", 1)[-1]
+    xsd = Path(sepaxml.__file__).parent / "schemas" / f"{schema}.xsd"
+    if xsd.exists():
+        import xmlschema
+
+        xmlschema.XMLSchema(str(xsd)).validate(xml.decode())
+
+
+def _screenshots(page, url: str) -> None:
+    out = ROOT / "docs" / "img"
+    page.set_viewport_size({"width": 1100, "height": 760})
+    page.goto(url + "/admin/?lang=fr")
+    page.screenshot(path=str(out / "admin-dashboard.png"))
+    page.goto(url + "/admin/members?lang=fr")
+    page.screenshot(path=str(out / "admin-members.png"))
+    page.goto(url + "/admin/?lang=en")
+
+
+GET_PAGES = [
+    "/admin/",
+    "/admin/members",
+    "/admin/members/new",
+    "/admin/members/import",
+    "/admin/shops",
+    "/admin/shops/new",
+    "/admin/batches",
+    "/admin/reconciliation",
+    "/admin/keys",
+    "/admin/keys/rotate",
+    "/admin/audit",
+    "/admin/no-such-page",
+]
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "en"])
+def test_every_page_has_no_axe_violation(browser, console_server, lang: str) -> None:
+    url = console_server["url"]
+    ctx = browser.new_context(
+        viewport={"width": 1024, "height": 800}, locale=LANG_LOCALES[lang], bypass_csp=True
+    )
+    page = ctx.new_page()
+    page.goto(url + f"/admin/login?lang={lang}")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert axe_violations(page) == [], "login"
+    page.locator("#f-email").fill(ADMIN[0])
+    page.locator("#f-password").fill("wrong password")
+    page.locator("form.card button[type=submit]").click()
+    page.locator("#login-error").wait_for()
+    assert axe_violations(page) == [], "login refused"
+    browser_login(page, url, ADMIN)
+    paths = list(GET_PAGES)
+    page.goto(url + "/admin/members")
+    member_links = page.locator("tbody th a")
+    if member_links.count():
+        paths.append(member_links.first.get_attribute("href"))
+    page.goto(url + "/admin/shops")
+    shop_links = page.locator("tbody th a")
+    if shop_links.count():
+        paths.append(shop_links.first.get_attribute("href"))
+    for path in paths:
+        page.goto(url + path)
+        assert page.locator("html").get_attribute("lang") == lang, path
+        assert axe_violations(page) == [], path
+    page.goto(url + "/admin/members/new")
+    page.locator("form.card button[type=submit]").click()
+    page.locator(".error-summary").wait_for()
+    assert axe_violations(page) == [], "member form with errors"
+    page.locator("#f-name").fill(f"Axe {lang}")
+    page.locator("form.card button[type=submit]").click()
+    page.locator("#activation-code").wait_for()
+    assert axe_violations(page) == [], "activation code and letter"
+    ctx.close()
+
+
+def test_an_operator_sees_no_keys_or_money(browser, console_server) -> None:
+    url = console_server["url"]
+    ctx = browser.new_context(locale="en-GB")
+    page = ctx.new_page()
+    browser_login(page, url, OPERATOR)
+    menu = page.get_by_role("navigation", name="Main menu").inner_text()
+    assert "Members" in menu and "Keys" not in menu and "Reconciliation" not in menu
+    page.goto(url + "/admin/keys")
+    assert "administrators only" in page.content()
+    ctx.close()
