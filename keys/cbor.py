@@ -2,15 +2,15 @@
 
 Hand-written on purpose. Producers must emit RFC 8949 core deterministic
 encoding (shortest integers and lengths, map keys sorted by their encoded
-bytes). The decoder accepts any well-formed definite-length item but refuses
-what would let two verifiers read one token two ways: duplicate map keys,
-trailing bytes, indefinite lengths, map keys other than integers and strings,
-excessive nesting.
+bytes). The decoder accepts the well-formed definite-length items SSA1 uses and
+refuses what would let two verifiers read one token two ways: duplicate map
+keys, trailing bytes, indefinite lengths, map keys other than integers and text
+strings, floats and undefined, excessive nesting. The wallet's JavaScript
+decoder draws the same line (a differential fuzz test holds them together).
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,7 +164,7 @@ def _decode_at(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
             else:
                 key, pos = _decode_at(data, pos, depth + 1)
                 if type(key) not in _KEY_TYPES:
-                    raise CBORError("CBOR map key is not an integer or a string")
+                    raise CBORError("CBOR map key is not an integer or a text string")
             if key in result:
                 raise CBORError(f"duplicate CBOR map key {key!r}")
             head = data[pos]
@@ -178,19 +178,16 @@ def _decode_at(data: bytes, pos: int, depth: int) -> tuple[Any, int]:
     return Tag(arg, value), pos
 
 
-_KEY_TYPES = (int, str, bytes)
+_KEY_TYPES = (int, str)
 
 
 def _decode_simple(data: bytes, pos: int, info: int) -> tuple[Any, int]:
+    """false, true and null; SSA1 has no floats and no undefined, so they are refused
+    (as the wallet's decoder refuses them: two readers must agree)."""
     if info == 20:
         return False, pos
     if info == 21:
         return True, pos
-    if info in (22, 23):
+    if info == 22:
         return None, pos
-    if info in (25, 26, 27):
-        size, fmt = {25: (2, ">e"), 26: (4, ">f"), 27: (8, ">d")}[info]
-        if pos + size > len(data):
-            raise CBORError("CBOR float truncated")
-        return struct.unpack(fmt, data[pos : pos + size])[0], pos + size
-    raise CBORError(f"unsupported CBOR simple value (additional info {info})")
+    raise CBORError(f"unsupported CBOR simple value or float (additional info {info})")
