@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from nacl.signing import SigningKey
+from playwright.sync_api import expect
 
 from keys import ed25519, tokens
 from keys.signed_request import b64url_decode, b64url_encode
@@ -73,7 +74,7 @@ def test_a_volunteers_evening_in_the_console(browser, context, console_server, t
     wallet.goto(link)
     wallet.wait_for_selector("html[data-ready='true']")
     wallet.get_by_test_id("balance").wait_for()
-    assert wallet.get_by_test_id("balance").inner_text() == "150,00\u00a0€"
+    expect(wallet.get_by_test_id("balance")).to_have_text("150,00\u00a0€")
     phone.close()
 
     # A shop, its till enrolled with the code shown by the console.

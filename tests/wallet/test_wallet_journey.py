@@ -21,7 +21,7 @@ def test_member_pays_offline_and_the_scanner_accepts_the_sequence(new_page, cais
     page.goto(f"{caisse.base_url}/wallet/manifest.webmanifest")  # same origin, no worker yet
     page.evaluate("() => caches.open('ssa-wallet-0ld').then(() => true)")
     activate(page, caisse)
-    assert page.get_by_test_id("balance").inner_text() == "€150.50"
+    expect(page.get_by_test_id("balance")).to_have_text("€150.50")
     assert "#activate" not in page.url  # the one-time code is not kept in history
     wait_offline_ready(page)
 
@@ -29,7 +29,7 @@ def test_member_pays_offline_and_the_scanner_accepts_the_sequence(new_page, cais
     page.context.set_offline(True)
     page.reload()
     wait_ready(page)
-    assert page.get_by_test_id("balance").inner_text() == "€150.50"
+    expect(page.get_by_test_id("balance")).to_have_text("€150.50")
     (shell,) = page.evaluate("() => caches.keys()")  # the versioned shell; the old one is gone
     assert shell.startswith("ssa-wallet-") and shell != "ssa-wallet-0ld"
 
@@ -39,9 +39,9 @@ def test_member_pays_offline_and_the_scanner_accepts_the_sequence(new_page, cais
     assert first.ok, first.message
     token = payment_of(first_qr)
     assert (first.amount_cents, token.seq, token.cumulative_cents) == (1234, 1, 1234)
-    assert page.get_by_test_id("qr-amount").inner_text() == "€12.34"
+    expect(page.get_by_test_id("qr-amount")).to_have_text("€12.34")
     close_qr(page)
-    assert page.get_by_test_id("balance").inner_text() == "€138.16"
+    expect(page.get_by_test_id("balance")).to_have_text("€138.16")
 
     second_qr = pay(page, "5")
     second = scan(caisse, journal, second_qr)
@@ -49,8 +49,8 @@ def test_member_pays_offline_and_the_scanner_accepts_the_sequence(new_page, cais
     token = payment_of(second_qr)
     assert (token.amount_cents, token.seq, token.cumulative_cents) == (500, 2, 1734)
     close_qr(page)
-    assert page.get_by_test_id("balance").inner_text() == "€133.16"
-    assert page.get_by_test_id("history").locator("li").count() == 2
+    expect(page.get_by_test_id("balance")).to_have_text("€133.16")
+    expect(page.get_by_test_id("history").locator("li")).to_have_count(2)
 
 
 def test_an_amount_above_the_balance_is_refused_before_any_token(new_page, caisse):
@@ -75,7 +75,7 @@ def test_reload_and_crash_mid_payment_never_reuse_a_seq(new_page, caisse):
     qr1 = pay(page, "10")
     page.reload()  # killed while the QR was on screen
     wait_ready(page)
-    assert page.get_by_test_id("balance").inner_text() == "€140.50"
+    expect(page.get_by_test_id("balance")).to_have_text("€140.50")
 
     # Crash after seq/cum were reserved but before the QR existed: the seq is spent,
     # the amount given back (no QR was ever shown, so no shop can hold it).
@@ -88,7 +88,7 @@ def test_reload_and_crash_mid_payment_never_reuse_a_seq(new_page, caisse):
     )
     page.reload()
     wait_ready(page)
-    assert page.get_by_test_id("balance").inner_text() == "€140.50"
+    expect(page.get_by_test_id("balance")).to_have_text("€140.50")
 
     # Crash after the QR was recorded but before it showed: it counts (it may be shown).
     page.evaluate(
@@ -101,7 +101,7 @@ def test_reload_and_crash_mid_payment_never_reuse_a_seq(new_page, caisse):
     )
     page.reload()
     wait_ready(page)
-    assert page.get_by_test_id("balance").inner_text() == "€137.50"
+    expect(page.get_by_test_id("balance")).to_have_text("€137.50")
 
     qr4 = pay(page, "2,50")
     seqs = [(t.seq, t.cumulative_cents) for t in map(payment_of, (qr1, qr4))]
@@ -130,7 +130,7 @@ def test_language_switch_reformats_amounts_and_is_remembered(new_page, caisse):
     )
     assert page.locator("html").get_attribute("lang") == "fr"
     page.get_by_test_id("language").select_option("nl")
-    assert page.get_by_test_id("pay-button").inner_text() == "Betalen"
+    expect(page.get_by_test_id("pay-button")).to_have_text("Betalen")
     assert "150,50" in page.get_by_test_id("balance").inner_text()
     page.reload()
     wait_ready(page)

@@ -12,6 +12,7 @@ from pathlib import Path
 import cv2
 import httpx
 import numpy as np
+from playwright.sync_api import expect
 from wallet_browser import close_qr, decode_qr_image, wait_offline_ready, wait_ready
 
 from keys.tokens import decode_token, from_qr
@@ -39,7 +40,7 @@ def test_real_wallet_real_server_real_scanner(new_page, real_server, tmp_path: P
     page.goto(member["activation_url"])
     wait_ready(page)
     page.get_by_test_id("balance").wait_for()
-    assert page.get_by_test_id("balance").inner_text() == "150,00\u00a0€"
+    expect(page.get_by_test_id("balance")).to_have_text("150,00\u00a0€")
     wait_offline_ready(page)
 
     page.context.set_offline(True)
