@@ -191,6 +191,24 @@ async def cmd_merchant_status(args: argparse.Namespace, caisse: Caisse) -> int:
     return 0
 
 
+async def cmd_merchant_devices(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.read() as q:
+        for device in await merchants.devices(q, args.id):
+            out(device)
+    return 0
+
+
+async def cmd_merchant_revoke_device(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.transaction() as q:
+        result = await merchants.revoke_device(q, args.merchant, args.key, now())
+    out(result)
+    say(
+        f"scanner key revoked for {args.merchant}; enrol the replacement till with "
+        f"'merchant code {args.merchant}'"
+    )
+    return 0
+
+
 async def cmd_merchant_list(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.read() as q:
         for row in await q.merchants():
@@ -278,6 +296,13 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("id")
         cmd.set_defaults(run=run)
     merchant.add_parser("list", help="list merchants").set_defaults(run=cmd_merchant_list)
+    mdev = merchant.add_parser("devices", help="list a shop's scanner keys")
+    mdev.add_argument("id")
+    mdev.set_defaults(run=cmd_merchant_devices)
+    mrev = merchant.add_parser("revoke-device", help="refuse one scanner key (a stolen till)")
+    mrev.add_argument("--merchant", required=True, help="merchant id")
+    mrev.add_argument("--key", required=True, help="the scanner's public key, base64url")
+    mrev.set_defaults(run=cmd_merchant_revoke_device)
 
     admin_cli_ledger.add_commands(sub)
     cli_users.add_commands(sub)

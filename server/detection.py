@@ -3,7 +3,10 @@
 Pure functions (no database): ``detect`` finds what no scanner could see
 offline — two payments with one (cti, seq), cumulative totals that contradict,
 payments summing above the allowance, a token (or paper voucher) accepted by
-more than one shop — and ``outcomes`` applies the caisse's policy to the
+more than one shop — ``detect_member_period`` what no credential shows on its
+own: a member's payments over ALL their credentials of one month (a wallet
+re-activated on a new phone while the old one kept paying offline) above the
+month's allowance — and ``outcomes`` applies the caisse's policy to the
 receipts not yet settled. A receipt is one shop's acceptance of one token; the
 same token accepted by two shops is two receipts.
 """
@@ -19,7 +22,8 @@ from keys.verify import contradicts
 
 FORK, CONTRADICTION, OVER_ALLOWANCE = "fork", "contradiction", "over_allowance"
 TOKEN_COPY, VOUCHER_REUSE = "token_copy", "voucher_reuse"
-KINDS = (FORK, CONTRADICTION, OVER_ALLOWANCE, TOKEN_COPY, VOUCHER_REUSE)
+MEMBER_OVER_ALLOWANCE = "member_over_allowance"
+KINDS = (FORK, CONTRADICTION, OVER_ALLOWANCE, TOKEN_COPY, VOUCHER_REUSE, MEMBER_OVER_ALLOWANCE)
 PAID, WITHHELD = "paid", "withheld"
 MAX_PROOF = 50  # counterparts listed for one contradicting payment
 
@@ -60,10 +64,13 @@ class Finding:
     amount_cents: int
     summary: str
     receipts: list[tuple[bytes, str]] = field(default_factory=list)
+    # What the id is derived from when it is not the cti (a member's month: the
+    # member's sub, so a third credential later does not make a second finding).
+    subject: bytes | None = None
 
     @property
     def finding_id(self) -> str:
-        return finding_id(self.kind, self.cti, self.discriminator)
+        return finding_id(self.kind, self.subject or self.cti, self.discriminator)
 
 
 def finding_id(kind: str, cti: bytes, discriminator: bytes) -> str:
@@ -153,6 +160,57 @@ def detect(receipts: Sequence[Receipt], allowance_cents: int | None) -> list[Fin
                 )
             )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodCredential:
+    """One credential the server issued to a member for a period, with its receipts."""
+
+    cti: bytes
+    allowance_cents: int
+    receipts: Sequence[Receipt]
+
+
+def period_allowance(credentials: Sequence[PeriodCredential]) -> int:
+    """The month's allowance: that of the first credential issued for it.
+
+    A re-activated wallet's credential carries only what was left after the
+    payments already received, so it is never larger than the first one; the
+    largest is the month's allowance as the caisse granted it.
+    """
+    return max(c.allowance_cents for c in credentials)
+
+
+def detect_member_period(
+    sub: bytes, period: str, credentials: Sequence[PeriodCredential]
+) -> Finding | None:
+    """A member's payments over all their credentials of ``period`` above its allowance.
+
+    ``credentials`` in issue order. Only when two or more credentials were
+    spent: one credential above its own allowance is ``over_allowance``. Every
+    receipt counts (as for ``over_allowance``: each is money the caisse pays).
+    The finding names the last-issued credential spent (the one still in use,
+    the older ones are already revoked) and is identified by (member, period).
+    """
+    spent_on = [c for c in credentials if c.receipts]
+    if len(spent_on) < 2:
+        return None
+    allowance = period_allowance(credentials)
+    receipts = [r for c in spent_on for r in c.receipts]
+    spent = sum(r.amount_cents for r in receipts)
+    if spent <= allowance:
+        return None
+    return Finding(
+        MEMBER_OVER_ALLOWANCE,
+        spent_on[-1].cti,
+        sub,
+        period.encode(),
+        spent - allowance,
+        f"payments total {spent} cents over {len(spent_on)} credentials of {period} "
+        f"for a monthly allowance of {allowance}",
+        [r.key for r in sorted(receipts, key=lambda r: r.order)],
+        subject=sub,
+    )
 
 
 def _contradictions(

@@ -101,8 +101,9 @@ class Intake:
                 await q.insert_scans(merchant_id, batch_id, now, fresh.values())
                 # A token another shop sent first is still a receipt of this shop
                 # (a copied QR, a voucher used twice): reconciliation judges it.
-                accepted = [r for r in rows if r.status == "accepted"]
-                await LedgerQueries(q).record_copies(merchant_id, batch_id, now, accepted)
+                # Only a token stored before this batch can be another shop's.
+                earlier = [r for r in rows if r.status == "accepted" and r.scan_key in known]
+                await LedgerQueries(q).record_copies(merchant_id, batch_id, now, earlier)
                 counts = (len(scans), received, result.duplicates, rejected)
                 if not await q.insert_batch(merchant_id, batch_id, device_key, now, counts):
                     raise _AlreadyStored
@@ -179,8 +180,9 @@ def _row(scan: Scan, result: VerifyResult, code: str, message: str, seq: int | N
         kind, cti, sub, amount = "voucher", token.cti, token.sub, token.amount_cents
     if token is not None:
         cose = tokens.from_qr(scan.qr)
-    qr = safe_text(scan.qr.strip())
-    scan_key = result.token_id or hashlib.sha256(b"qr:" + qr.encode()).digest()
+    # The QR text is kept (escaped) only for a token that could not be read.
+    qr = None if result.token_id is not None and cose is not None else safe_text(scan.qr.strip())
+    scan_key = result.token_id or hashlib.sha256(b"qr:" + str(qr).encode()).digest()
     return ScanRow(
         scan_key=scan_key,
         token_id=result.token_id,

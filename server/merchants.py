@@ -3,7 +3,8 @@
 A merchant id is a readable slug of the shop's name plus a random suffix; it is
 the ``aud`` a wallet may put in a payment. The IBAN (and BIC) are checked with
 python-stdnum so payouts do not bounce. A suspended merchant can neither
-enrol a scanner nor upload batches.
+enrol a scanner nor upload batches. One scanner (a stolen till) can be revoked
+alone: its key is refused from then on, the shop's other tills keep working.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import unicodedata
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError
+
+from keys.signed_request import b64url_decode, b64url_encode
 
 from . import codes
 from .config import Config
@@ -112,3 +115,43 @@ async def enroll(q: Queries, *, code_hash: bytes, public_key: bytes, now: int) -
         raise MerchantError("this public key is already enrolled", "KEY_IN_USE")
     await q.insert_device(public_key, merchant_id, now)
     return merchant_id
+
+
+def _device_json(row) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        "key": b64url_encode(bytes(row["public_key"])),
+        "enrolled_at": row["enrolled_at"],
+        "revoked_at": row["revoked_at"],
+    }
+
+
+async def devices(q: Queries, merchant_id: str) -> list[dict]:
+    """The shop's scanner keys (base64url, as the scanner shows its own), revoked ones too."""
+    if await q.merchant(merchant_id) is None:
+        raise MerchantError(f"no merchant {merchant_id}")
+    return [_device_json(row) for row in await q.devices_of(merchant_id)]
+
+
+async def revoke_device(q: Queries, merchant_id: str, key: str, now: int) -> dict:
+    """Refuse one scanner key from now on, whatever the scan times of its uploads.
+
+    The server cannot tell the till's own unsent scans from scans a thief adds,
+    so nothing signed by the key is taken any more; another till of the same
+    shop may upload scans recovered from it (they are credited to the shop and
+    verified like any other). Revoking twice is harmless.
+    """
+    try:
+        public_key = b64url_decode(key)
+    except ValueError:
+        raise MerchantError("--key must be the scanner's public key in base64url") from None
+    if len(public_key) != 32:
+        raise MerchantError("--key must be a 32-byte Ed25519 public key in base64url")
+    if await q.merchant(merchant_id) is None:
+        raise MerchantError(f"no merchant {merchant_id}")
+    changed = await q.revoke_device(merchant_id, public_key, now)
+    row = next(
+        (r for r in await q.devices_of(merchant_id) if bytes(r["public_key"]) == public_key), None
+    )
+    if row is None:
+        raise MerchantError(f"this key is not a scanner of merchant {merchant_id}")
+    return {"merchant_id": merchant_id, **_device_json(row), "newly_revoked": bool(changed)}

@@ -172,10 +172,42 @@ class _Run:
                     )
                 )
                 (copies.append(r.key) if r.is_copy else scans.append(r.scan_key))
+        findings.extend(await self.member_periods(by_cti))
         await self.record_findings(findings)
         await self.lq.insert_items(items)
         await self.lq.mark_settled(settlement_id, scans, copies)
         self.summary.examined += len(by_cti)
+
+    async def member_periods(self, by_cti: dict[bytes, list[Receipt]]) -> list[Finding]:
+        """Members of this chunk whose payments over all credentials of a month exceed it."""
+        subs = sorted(
+            {
+                r.member_sub
+                for rs in by_cti.values()
+                for r in rs
+                if r.member_sub and r.kind == "payment"
+            }
+        )
+        groups: dict[tuple[bytes, str], list[tuple[bytes, int]]] = defaultdict(list)
+        for row in await self.lq.shared_periods(subs):
+            groups[(bytes(row["sub"]), row["period"])].append(
+                (bytes(row["cti"]), int(row["allowance_cents"]))
+            )
+        missing = sorted({c for creds in groups.values() for c, _ in creds} - by_cti.keys())
+        known = dict(by_cti)
+        for start in range(0, len(missing), CHUNK):
+            for row in await self.lq.receipts_of(missing[start : start + CHUNK]):
+                known.setdefault(bytes(row["cti"]), []).append(_receipt(row))
+        out = []
+        for (sub, period), creds in groups.items():
+            credentials = [
+                detection.PeriodCredential(cti, allowance, known.get(cti, []))
+                for cti, allowance in creds
+            ]
+            finding = detection.detect_member_period(sub, period, credentials)
+            if finding is not None:
+                out.append(finding)
+        return out
 
     async def record_findings(self, findings: list[Finding]) -> None:
         if not findings:

@@ -303,6 +303,23 @@ class Queries:
             public_key,
         )
 
+    async def devices_of(self, merchant_id: str) -> list[Row]:
+        return await self.conn.fetchall(
+            "SELECT public_key, enrolled_at, revoked_at FROM merchant_devices "
+            "WHERE merchant_id = ? ORDER BY enrolled_at, public_key",
+            merchant_id,
+        )
+
+    async def revoke_device(self, merchant_id: str, public_key: bytes, now: int) -> int:
+        """Refuse this scanner key from now on (0 if unknown, another shop's, or revoked)."""
+        return await self.conn.execute(
+            "UPDATE merchant_devices SET revoked_at = ? "
+            "WHERE public_key = ? AND merchant_id = ? AND revoked_at IS NULL",
+            now,
+            public_key,
+            merchant_id,
+        )
+
     # -- credentials ---------------------------------------------------------------
 
     async def credentials_of(self, member_id: str, period: str) -> list[Row]:

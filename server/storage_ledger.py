@@ -108,6 +108,27 @@ class LedgerQueries:
             *ctis,
         )
 
+    async def shared_periods(self, subs: Sequence[bytes]) -> list[Row]:
+        """(sub, period, cti, allowance_cents) of these members' months with 2+ credentials.
+
+        In issue order. A member re-activated on a new phone has two credentials
+        for the month; almost nobody else does, so this is usually empty.
+        """
+        out: list[Row] = []
+        for start in range(0, len(subs), CHUNK):
+            chunk = list(subs[start : start + CHUNK])
+            out.extend(
+                await self.conn.fetchall(
+                    "SELECT m.sub, c.period, c.cti, c.allowance_cents FROM credentials c "
+                    "JOIN members m ON m.member_id = c.member_id "
+                    f"WHERE m.sub IN ({_marks(len(chunk))}) AND EXISTS (SELECT 1 FROM "
+                    "credentials o WHERE o.member_id = c.member_id AND o.period = c.period "
+                    "AND o.cti <> c.cti) ORDER BY m.sub, c.period, c.issued_at, c.cti",
+                    *chunk,
+                )
+            )
+        return out
+
     async def tokens(self, scan_keys: Sequence[bytes]) -> dict[bytes, bytes]:
         out: dict[bytes, bytes] = {}
         for start in range(0, len(scan_keys), CHUNK):

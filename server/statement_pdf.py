@@ -1,0 +1,112 @@
+"""The shop statement as a printable PDF (fpdf2): what the HTML statement says, on A4.
+
+Same content as ``server.statements`` (each payment with date, amount and token
+id, the total, the transfer reference) and the same rule: made and stored the
+first time it is issued, then always returned byte for byte as stored. The
+built-in PDF fonts cover Latin-1 only, so amounts read ``EUR`` and any other
+character is written as its closest Latin-1 letter (or ``?``); no font file
+and no system package is needed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+
+from .config import Config
+from .statements import _data, euros, local_time
+from .storage import Storage
+from .storage_ledger import LedgerQueries
+
+FORMAT = "pdf"
+_WIDTHS = (34, 100, 28, 20)  # date, token id, amount, status (mm, A4 minus margins)
+
+
+def latin1(text: str) -> str:
+    """What the built-in PDF fonts can draw: Latin-1 kept, accents elsewhere folded."""
+    out = []
+    for ch in text.replace("€", "EUR"):
+        if ord(ch) < 256 and (ch.isprintable() or ch == " "):
+            out.append(ch)
+            continue
+        folded = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
+        out.append("".join(c for c in folded if c.isprintable()) or "?")
+    return "".join(out)
+
+
+def render_pdf(config: Config, settlement: Any, payout: Any, items: list) -> bytes:
+    tz = ZoneInfo(config.timezone)
+    pdf = FPDF(format="A4")
+    pdf.set_creation_date(datetime.fromtimestamp(settlement["created_at"], UTC))
+    pdf.set_title(latin1(f"Statement {settlement['settlement_id']} - {payout['name']}"))
+    pdf.set_author(latin1(config.sepa_debtor_name or config.caisse))
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+
+    def line(text: str, size: float = 10, style: str = "") -> None:
+        pdf.set_font("Helvetica", style, size)
+        pdf.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+
+    line("Relevé de paiements / Betalingsoverzicht / Payment statement", 14, "B")
+    pdf.ln(2)
+    line(
+        f"{config.sepa_debtor_name or config.caisse} -> {payout['name']} ({payout['merchant_id']})"
+    )
+    until = local_time(settlement["until_ts"], tz)
+    line(f"Settlement {settlement['settlement_id']}, until {until} ({config.timezone})")
+    line(f"Transfer: {euros(payout['amount_cents'])} -> {payout['iban']}")
+    line(f"Reference: {payout['reference']}", 10, "B")
+    pdf.ln(3)
+    pdf.set_font("Helvetica", "B", 9)
+    for width, title in zip(_WIDTHS, ("Date", "Token", "Amount", "Status"), strict=True):
+        pdf.cell(width, 6, title, border="B", align="R" if title == "Amount" else "L")
+    pdf.ln()
+    pdf.set_font("Courier", "", 7)
+    for i in items:
+        cells = (
+            local_time(i["scanned_at"], tz),
+            bytes(i["token_id"]).hex()[:48],
+            euros(i["amount_cents"]),
+            i["outcome"],
+        )
+        for width, text, align in zip(_WIDTHS, cells, "LLRL", strict=True):
+            pdf.cell(width, 5, latin1(text), align=align)
+        pdf.ln()
+    pdf.set_font("Helvetica", "B", 10)
+    pdf.cell(_WIDTHS[0] + _WIDTHS[1], 7, f"Total paid ({payout['payments']})", border="T")
+    pdf.cell(_WIDTHS[2], 7, latin1(euros(payout["amount_cents"])), border="T", align="R")
+    pdf.cell(_WIDTHS[3], 7, "", border="T")
+    pdf.ln()
+    if payout["withheld"]:
+        pdf.cell(_WIDTHS[0] + _WIDTHS[1], 7, f"Withheld ({payout['withheld']})")
+        pdf.cell(_WIDTHS[2], 7, latin1(euros(payout["withheld_cents"])), align="R")
+        pdf.ln()
+        line(
+            "Withheld payments conflict with a payment another shop accepted first; the "
+            "caisse reviews them and may release them in a later settlement.",
+            8,
+        )
+    return bytes(pdf.output())
+
+
+async def pdf_statement(
+    storage: Storage, config: Config, *, settlement_id: int, merchant_id: str, now: int
+) -> bytes:
+    """The PDF statement as issued: made and stored the first time, then always the same."""
+    async with storage.read() as q:
+        stored = await LedgerQueries(q).document(settlement_id, merchant_id, FORMAT)
+    if stored is not None:
+        return bytes(stored["body"])
+    body = render_pdf(config, *await _data(storage, settlement_id, merchant_id))
+    async with storage.transaction() as q:
+        lq = LedgerQueries(q)
+        await lq.insert_document(
+            settlement_id, merchant_id, FORMAT, now, hashlib.sha256(body).digest(), body
+        )
+        stored = await lq.document(settlement_id, merchant_id, FORMAT)  # a concurrent issue won
+    return bytes(stored["body"])
