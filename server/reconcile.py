@@ -270,13 +270,14 @@ async def reconcile(
 ) -> ReconcileSummary:
     """Find cross-shop fraud, settle every receipt scanned before ``until``, pay each shop.
 
-    ``until`` defaults to today's local midnight; it is never later than ``now``.
+    ``until`` defaults to today's local midnight; it is never later than the end of
+    the current second (a scan of this very second, uploaded a moment ago, counts).
     With ``root``, a trust list listing newly blocked members is signed in the
     same transaction; without it they are revoked in the database and listed by
     the next list the server signs (at the latest after ``trust_list_refresh_s``).
     """
     tz = ZoneInfo(config.timezone)
-    cutoff = min(default_until(now, tz) if until is None else until, now)
+    cutoff = min(default_until(now, tz) if until is None else until, now + 1)
     policy = {"settle_conflicts": config.settle_conflicts, "block_on_fraud": config.block_on_fraud}
     summary = ReconcileSummary(None, cutoff, policy)
     async with storage.transaction() as q:

@@ -90,6 +90,33 @@ class AdminQueries(Queries):
             "ORDER BY email"
         )
 
+    async def reset_admin_password(self, email: str, password_hash: str, now: int) -> int:
+        """A new password set from the console (disabled stays disabled); sessions end."""
+        changed = await self.conn.execute(
+            "UPDATE admin_users SET password_hash = ?, password_changed_at = ? WHERE email = ?",
+            password_hash,
+            now,
+            email,
+        )
+        await self.conn.execute("DELETE FROM admin_sessions WHERE email = ?", email)
+        return changed
+
+    async def set_admin_disabled(self, email: str, disabled_at: int | None) -> int:
+        """Disable (a time) or enable (None) an account; disabling ends its sessions."""
+        if disabled_at is None:
+            return await self.conn.execute(
+                "UPDATE admin_users SET disabled_at = NULL WHERE email = ? "
+                "AND disabled_at IS NOT NULL",
+                email,
+            )
+        changed = await self.conn.execute(
+            "UPDATE admin_users SET disabled_at = ? WHERE email = ? AND disabled_at IS NULL",
+            disabled_at,
+            email,
+        )
+        await self.conn.execute("DELETE FROM admin_sessions WHERE email = ?", email)
+        return changed
+
     async def admin_logged_in(self, email: str, now: int) -> None:
         await self.conn.execute(
             "UPDATE admin_users SET last_login_at = ? WHERE email = ?", now, email

@@ -27,7 +27,9 @@ NAV = (
     ("shops", N_("Shops"), OPERATOR),
     ("batches", N_("Batches"), OPERATOR),
     ("reconciliation", N_("Reconciliation"), ADMIN),
+    ("report", N_("Monthly report"), ADMIN),
     ("keys", N_("Keys"), ADMIN),
+    ("accounts", N_("Accounts"), ADMIN),
     ("audit", N_("Audit log"), ADMIN),
 )
 
@@ -44,6 +46,10 @@ NOTICES = {
     "signed": N_("A new trust list is signed and published."),
     "reconciled": N_("Reconciliation has run."),
     "decided": N_("The decision is recorded."),
+    "account_added": N_("The account is added. Give its password to its owner in person."),
+    "account_disabled": N_("The account is disabled: its sessions have ended."),
+    "account_enabled": N_("The account is enabled again."),
+    "password_reset": N_("The new password is set: the account's sessions have ended."),
 }
 
 

@@ -8,6 +8,7 @@ Operators handle members and shops; admins also keys, money and the audit log.
 from __future__ import annotations
 
 from . import (
+    views_accounts,
     views_audit,
     views_auth,
     views_batches,
@@ -15,12 +16,14 @@ from . import (
     views_keys,
     views_members,
     views_money,
+    views_report,
     views_shops,
 )
 from .call import Page
 from .sessions import ADMIN, OPERATOR
 
 M = "/members/{member_id}"
+A = "/accounts/{email}"
 S = "/shops/{merchant_id}"
 
 PAGES: tuple[Page, ...] = (
@@ -78,10 +81,19 @@ PAGES: tuple[Page, ...] = (
         views_money.statement,
         ADMIN,
     ),
+    Page("/report", "report", views_report.report, ADMIN),
     # keys and trust list (admins)
     Page("/keys", "keys", views_keys.keys_view, ADMIN),
     Page("/keys/rotate", "keys_rotate_confirm", views_keys.rotate_confirm, ADMIN),
     Page("/keys/rotate", "keys_rotate", views_keys.rotate, ADMIN, "POST"),
     Page("/trust-list/sign", "trust_list_sign", views_keys.sign_trust_list, ADMIN, "POST"),
+    # console accounts and the audit log (admins)
+    Page("/accounts", "accounts", views_accounts.account_list, ADMIN),
+    Page("/accounts/new", "account_new", views_accounts.account_new, ADMIN),
+    Page("/accounts/new", "account_create", views_accounts.account_create, ADMIN, "POST"),
+    Page(A + "/disable", "account_disable", views_accounts.account_disable, ADMIN, "POST"),
+    Page(A + "/enable", "account_enable", views_accounts.account_enable, ADMIN, "POST"),
+    Page(A + "/password", "account_password_form", views_accounts.account_password_form, ADMIN),
+    Page(A + "/password", "account_password", views_accounts.account_password, ADMIN, "POST"),
     Page("/audit", "audit", views_audit.audit_view, ADMIN),
 )

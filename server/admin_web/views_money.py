@@ -53,7 +53,9 @@ async def run(call: Call) -> Response:
     from ..reconcile import ReconcileError, reconcile
 
     c = call.ctx
-    until = call.now() if call.field("include_today", 5) == "yes" else None
+    # "Today included" means up to and including this second: a scan synced a moment
+    # ago carries the current second as its time.
+    until = call.now() + 1 if call.field("include_today", 5) == "yes" else None
     try:
         summary = await reconcile(
             c.storage, c.config, now=call.now(), until=until, root=c.keyring.root
@@ -87,7 +89,11 @@ async def finding(call: Call) -> Response:
         item = await export_finding(call.ctx.storage, finding_id)
     except FindingError:
         return problem(call, 404, call._("There is no such finding."))
-    return call.render("finding.html", {"f": item, "decisions": DECISIONS, "error": ""})
+    async with call.ctx.storage.read() as q:
+        names = {m["merchant_id"]: m["name"] for m in await q.merchants()}
+    return call.render(
+        "finding.html", {"f": item, "decisions": DECISIONS, "error": "", "shop_names": names}
+    )
 
 
 async def decide(call: Call) -> Response:

@@ -201,6 +201,7 @@ def console_server(tmp_path_factory):
         "data": data,
         "env": env,
         "root_public_key": bytes.fromhex(init["root_public_key"]),
+        "cli": run,
     }
     proc.terminate()
     proc.wait(10)
@@ -214,11 +215,14 @@ def browser_login(page, url: str, who: tuple[str, str]) -> None:
     page.wait_for_url(url + "/admin/")
 
 
-def axe_violations(page) -> list[str]:
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def axe_violations(page, tags: list[str] | None = None) -> list[str]:
     if not page.evaluate("() => 'axe' in window"):
         page.add_script_tag(path=str(AXE))
     return page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
         ".then(r => r.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`))",
-        ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"],
+        tags or AXE_TAGS,
     )

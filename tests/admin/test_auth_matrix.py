@@ -36,7 +36,16 @@ async def test_the_route_table_is_the_whole_console(api) -> None:
         p
         for p in PAGES
         if p.path.startswith(
-            ("/keys", "/trust-list", "/audit", "/reconciliation", "/settlements", "/findings")
+            (
+                "/keys",
+                "/trust-list",
+                "/audit",
+                "/reconciliation",
+                "/settlements",
+                "/findings",
+                "/report",
+                "/accounts",
+            )
         )
         or "payouts" in p.path
     ]
@@ -59,6 +68,7 @@ async def _ids(api) -> dict[str, str]:
         "batch_id": "no-such-batch",
         "finding_id": "no-such-finding",
         "settlement_id": "1",
+        "email": OPERATOR_LOGIN[0],  # never the admin's own: disabling oneself is refused
     }
 
 

@@ -4,6 +4,7 @@ revocation) and axe-core on every page in every language."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from nacl.signing import SigningKey
 from playwright.sync_api import expect
 
 from keys import ed25519, tokens
-from keys.signed_request import b64url_decode, b64url_encode
+from keys.signed_request import b64url_decode, b64url_encode, sign_request
 from keys.trust_list import open_trust_list
 
 from .conftest import ADMIN, OPERATOR, axe_violations, browser_login
@@ -171,6 +172,116 @@ def test_a_volunteers_evening_in_the_console(browser, context, console_server, t
         _screenshots(page, url)
 
 
+@pytest.fixture(scope="module")
+def fork(console_server) -> dict:
+    """A cloned wallet: one member's payment n° 1 accepted by two shops, sent as signed batches."""
+    url, cli = console_server["url"], console_server["cli"]
+    member = cli("member", "add", "--name", "Wallet Cloned")
+    key = SigningKey.generate()
+    answer = httpx.post(
+        url + "/api/v1/wallet/activate",
+        json={
+            "code": member["activation_code"],
+            "public_key": b64url_encode(bytes(key.verify_key)),
+        },
+    )
+    assert answer.status_code == 200, answer.text
+    credential = b64url_decode(answer.json()["credential"])
+    now = int(time.time())
+    shops, qrs = [], []
+    for name, amount in (("Fork Alpha", 700), ("Fork Beta", 900)):
+        shop = cli("merchant", "add", "--name", name, "--iban", "BE71 0961 2345 6769")
+        till = SigningKey.generate()
+        enrolled = httpx.post(
+            url + "/api/v1/merchant/enroll",
+            json={
+                "code": shop["enrollment_code"],
+                "public_key": b64url_encode(bytes(till.verify_key)),
+            },
+        )
+        assert enrolled.status_code == 200, enrolled.text
+        qr = tokens.to_qr(
+            tokens.encode_payment(
+                credential_cose=credential,
+                amount_cents=amount,
+                seq=1,
+                cumulative_cents=amount,
+                iat=now,  # not before the issuer key of this fresh caisse
+                member_key=key,
+            )
+        )
+        body = json.dumps(
+            {
+                "batch_id": f"fork-{amount}",
+                "scans": [{"qr": qr, "scanned_at": now, "result": "OK"}],
+            }
+        ).encode()
+        path = "/api/v1/merchant/batches"
+        r = httpx.post(
+            url + path,
+            content=body,
+            headers={
+                "Authorization": sign_request(till, "POST", path, body, int(time.time())),
+                "Content-Type": "application/json",
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["received"] == 1, r.text
+        shops.append({"merchant_id": shop["merchant_id"], "name": name})
+        qrs.append(qr)
+    return {"member_id": member["member_id"], "shops": shops, "qrs": qrs}
+
+
+def _reconciled(page, url: str) -> None:
+    """Run reconciliation from the console unless a finding is already listed."""
+    page.goto(url + "/admin/reconciliation")
+    if page.locator("a[href^='/admin/findings/']").count():
+        return
+    page.locator("#f-include-today").check()
+    page.locator("form[action$='/reconciliation/run'] button[type=submit]").click()
+    page.locator("h1").wait_for()
+    page.goto(url + "/admin/reconciliation")
+
+
+def test_a_fork_is_reviewed_and_decided_in_the_browser(browser, console_server, fork) -> None:
+    url = console_server["url"]
+    ctx = browser.new_context(locale="en-GB", bypass_csp=True)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    browser_login(page, url, ADMIN)
+    page.goto(url + "/admin/reconciliation")
+    page.get_by_label("Also settle today's scans").check()
+    page.get_by_role("button", name="Run reconciliation now").click()
+    page.get_by_role("heading", name="Reconciliation done").wait_for()
+    assert "New fraud findings: 1" in page.get_by_role("status").inner_text()
+    page.get_by_role("link", name="Review the fraud findings").click()
+    page.locator("section[aria-labelledby='findings-title'] tbody a").first.click()
+    page.get_by_role("heading", name="Fraud finding").wait_for()
+    evidence = page.locator("tr.evidence")
+    assert evidence.count() == 2
+    text = page.locator("main").text_content()  # a QR text may hold two spaces in a row
+    for qr, shop in zip(fork["qrs"], fork["shops"], strict=True):
+        token = tokens.decode_token(tokens.from_qr(qr))
+        assert qr in text and tokens.token_id(token.sign1.payload).hex() in text
+        assert shop["name"] in text and shop["merchant_id"] in text
+    assert fork["member_id"] in text
+    assert axe_violations(page) == [], "finding"
+    finding_url = page.url
+    page.get_by_label("Fraud confirmed").check()
+    page.get_by_label("Note").fill("two tills, one wallet")
+    page.get_by_role("button", name="Record the decision").click()
+    page.get_by_role("status").filter(has_text="The decision is recorded.").wait_for()
+    assert page.url.startswith(finding_url)
+    decision = page.locator("#decision").inner_text()
+    assert "Fraud confirmed" in decision and "two tills, one wallet" in decision
+    page.goto(url + "/admin/audit?action=finding.decide")
+    row = page.locator("tbody tr").first.inner_text()
+    assert ADMIN[0] in row and finding_url.rsplit("/", 1)[-1] in row and "confirmed" in row
+    assert errors == []
+    ctx.close()
+
+
 def _check_sepa(xml: bytes) -> None:
     import sepaxml
 
@@ -196,6 +307,34 @@ def _screenshots(page, url: str) -> None:
     page.goto(url + "/admin/?lang=en")
 
 
+def _money_pages(page, url: str) -> list[str]:
+    """A finding, a settlement, a shop's payouts and the accounts' pages (after a real fork)."""
+    _reconciled(page, url)
+    finding = page.locator("a[href^='/admin/findings/']").first.get_attribute("href")
+    settlement = page.locator("a[href^='/admin/settlements/']").first.get_attribute("href")
+    page.goto(url + settlement)
+    shop = page.locator("tbody th a").first.get_attribute("href")
+    return [
+        finding,
+        settlement,
+        shop + "/payouts",
+        f"/admin/accounts/{OPERATOR[0]}/password",
+    ]
+
+
+def _statement_has_no_axe_violation(page, url: str) -> None:
+    """The shop's statement (a download) opened as a page: WCAG A/AA, in its own language."""
+    page.goto(url + "/admin/reconciliation")
+    page.goto(url + page.locator("a[href^='/admin/settlements/']").first.get_attribute("href"))
+    link = page.locator("a[href*='/statements/'][href$='format=html']").first.get_attribute("href")
+    answer = page.request.get(url + link)
+    assert answer.ok and "attachment" in answer.headers["content-disposition"]
+    page.set_content(answer.text())
+    assert page.locator("table tbody tr").count() >= 1
+    assert axe_violations(page, STATEMENT_TAGS) == [], link
+
+
+STATEMENT_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GET_PAGES = [
     "/admin/",
     "/admin/members",
@@ -208,12 +347,16 @@ GET_PAGES = [
     "/admin/keys",
     "/admin/keys/rotate",
     "/admin/audit",
+    "/admin/report",
+    "/admin/report?month=2001-02",
+    "/admin/accounts",
+    "/admin/accounts/new",
     "/admin/no-such-page",
 ]
 
 
 @pytest.mark.parametrize("lang", ["fr", "nl", "en"])
-def test_every_page_has_no_axe_violation(browser, console_server, lang: str) -> None:
+def test_every_page_has_no_axe_violation(browser, console_server, fork, lang: str) -> None:
     url = console_server["url"]
     ctx = browser.new_context(
         viewport={"width": 1024, "height": 800}, locale=LANG_LOCALES[lang], bypass_csp=True
@@ -237,10 +380,12 @@ def test_every_page_has_no_axe_violation(browser, console_server, lang: str) -> 
     shop_links = page.locator("tbody th a")
     if shop_links.count():
         paths.append(shop_links.first.get_attribute("href"))
+    paths += _money_pages(page, url)
     for path in paths:
         page.goto(url + path)
         assert page.locator("html").get_attribute("lang") == lang, path
         assert axe_violations(page) == [], path
+    _statement_has_no_axe_violation(page, url)
     page.goto(url + "/admin/members/new")
     page.locator("form.card button[type=submit]").click()
     page.locator(".error-summary").wait_for()

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from server.admin_web.accounts import add_user
 from server.admin_web.routes import PAGES
 
-from .conftest import ADMIN, Console, server_helpers
+from .conftest import ADMIN, OPERATOR, Console, server_helpers
 
 FIELDS = [
     "name",
@@ -32,13 +32,28 @@ FIELDS = [
     "note",
     "next",
     "password",
+    "password2",
+    "role",
+    "include_today",
 ]
 FORMS = [p for p in PAGES if p.method == "POST" and p.name not in ("logout", "login_post")]
 texts = (
     st.text(max_size=40)
     | st.text(alphabet='\x00\x01\n\r,;"é€', max_size=20)
     | st.sampled_from(
-        ["fr", "nl", "en", "confirmed", "BE71 0961 2345 6769", "name\nAna\n", "x" * 3000]
+        [
+            "fr",
+            "nl",
+            "en",
+            "confirmed",
+            "admin",
+            "operator",
+            "operator@caisse.example",
+            "a long enough password",
+            "BE71 0961 2345 6769",
+            "name\nAna\n",
+            "x" * 3000,
+        ]
     )
 )
 
@@ -52,15 +67,15 @@ def console(tmp_path, backend, key_material, clock):
             tmp_path / "data", backend, key_material, int(clock())
         )
         api = await server_helpers.Harness(cfg, backend, key_material, clock).start()
-        await add_user(
-            api.ctx.storage, email=ADMIN[0], password=ADMIN[1], role="admin", now=api.now
-        )
+        for (email, password), role in ((ADMIN, "admin"), (OPERATOR, "operator")):
+            await add_user(api.ctx.storage, email=email, password=password, role=role, now=api.now)
         ids = {
             "member_id": (await api.activate()).member_id,
             "merchant_id": (await api.enroll()).merchant_id,
             "finding_id": "f-1",
             "settlement_id": "1",
             "batch_id": "b",
+            "email": OPERATOR[0],
         }
         c = Console(api)
         assert (await c.login(*ADMIN)).status_code == 303
@@ -101,5 +116,26 @@ def test_any_form_input_gets_a_page_or_a_clear_4xx(console) -> None:
         assert "Traceback" not in r.text
         if r.status_code >= 400:
             assert "text/html" in r.headers["content-type"]
+
+    check()
+
+
+def test_any_report_month_gets_the_report_or_a_clear_400(console) -> None:
+    runner, c, _ = console
+
+    @settings(
+        max_examples=60,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(
+        month=st.text(max_size=12)
+        | st.from_regex(r"\A-?[0-9]{1,5}-[0-9]{1,3}\Z")
+        | st.sampled_from(["2026-02", "2000-01", "9998-12", "0000-00"])
+    )
+    def check(month: str) -> None:
+        r = runner.run(c.get("/admin/report", params={"month": month}))
+        assert r.status_code in (200, 400), r.text[:800]
+        assert "text/html" in r.headers["content-type"] and "Traceback" not in r.text
 
     check()

@@ -27,13 +27,9 @@ async def upload_ok(api: Any, shop: Any, scans: list[dict], batch_id: str | None
 async def run(
     api: Any, config: Any = None, storage: Storage | None = None, **kw: Any
 ) -> ReconcileSummary:
+    kw.setdefault("until", api.now)
     return await reconcile(
-        storage or api.ctx.storage,
-        config or api.cfg,
-        now=api.now,
-        until=api.now,
-        root=api.keys.root,
-        **kw,
+        storage or api.ctx.storage, config or api.cfg, now=api.now, root=api.keys.root, **kw
     )
 
 

@@ -43,6 +43,16 @@ async def test_honest_payments_are_paid_once_with_one_payout_per_shop(api):
     assert len(await ledger(api)) == 3 and await payout_total(api) == 6000
 
 
+async def test_a_scan_of_this_very_second_is_settled_when_today_is_included(api):
+    shop = await api.enroll(await api.add_shop("Shop now"))
+    member = await api.activate()
+    now = api.now
+    answer = await upload_ok(api, shop, [scan(member.pay(700, 1, 700, now), now)])
+    assert answer["received"] == 1, answer
+    summary = await run(api, until=now + 1)  # "today included", as the console asks
+    assert summary.payments == 1 and summary.total_cents == 700
+
+
 async def test_forks_at_three_shops_are_one_finding_with_the_tokens_and_the_member_is_blocked(
     api,
 ):
