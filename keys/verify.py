@@ -83,6 +83,7 @@ class VerifyResult:
     message: str = ""
     token: Payment | Voucher | None = None
     token_id: bytes | None = None
+    cose: bytes | None = None  # the token's bytes as received, once its signatures verified
 
     @property
     def ok(self) -> bool:
@@ -137,10 +138,13 @@ def step_1_trust_list_in_force(trust_list: TrustList, now: int) -> None:
         )
 
 
-def step_2_parse(qr: str | bytes, credentials: CredentialCache | None) -> tokens.Token:
+def step_2_parse(
+    qr: str | bytes, credentials: CredentialCache | None
+) -> tuple[bytes, tokens.Token]:
     """Prefix, base45, CBOR, COSE_Sign1 shape, 64-byte signature, field types."""
     try:
-        return tokens.decode_token(tokens.from_qr(qr), credentials)
+        cose = tokens.from_qr(qr)
+        return cose, tokens.decode_token(cose, credentials)
     except MalformedToken as exc:
         raise Refusal(ResultCode.MALFORMED, str(exc)) from None
 
@@ -307,14 +311,15 @@ def verify_qr(
     """
     token: Payment | Voucher | None = None  # set once its signatures verified
     tid: bytes | None = None
+    cose: bytes | None = None
     try:
         step_1_trust_list_in_force(trust_list, now)
-        parsed = step_2_parse(qr, credentials)
+        received, parsed = step_2_parse(qr, credentials)
         step_3_algorithm(parsed)
         spendable = step_4_type(parsed)
         issuer = step_5_issuer_key(spendable, trust_list)
         step_6_signatures(spendable, issuer, credentials)
-        token, tid = spendable, tokens.token_id(spendable.sign1.payload)  # type: ignore[union-attr]
+        token, tid, cose = spendable, tokens.token_id(spendable.sign1.payload), received  # type: ignore[union-attr]
         step_7_issuer_key_in_force(issuer, now)
         step_8_revocation(token, trust_list)
         step_9_validity_period(token, now)
@@ -323,8 +328,8 @@ def verify_qr(
         step_12_audience(token, merchant_id)
         step_13_journal(token, tid, journal)
     except Refusal as refusal:
-        return VerifyResult(refusal.code, refusal.message, token, tid)
-    return VerifyResult(ResultCode.OK, "", token, tid)
+        return VerifyResult(refusal.code, refusal.message, token, tid, cose)
+    return VerifyResult(ResultCode.OK, "", token, tid, cose)
 
 
 class MemoryJournal:

@@ -18,7 +18,6 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from keys import tokens
 from keys.tokens import CredentialCache, Payment, Voucher
 from keys.trust_list import TrustList
 from keys.verify import MemoryJournal, ResultCode, VerifyResult, verify_qr
@@ -172,14 +171,12 @@ def _row(scan: Scan, result: VerifyResult, code: str, message: str, seq: int | N
     token = result.token
     kind = cti = sub = aud = None
     amount = cum = tseq = iat = None
-    cose: bytes | None = None
+    cose = result.cose  # decoded once, by the verifier
     if isinstance(token, Payment):
         kind, cti, sub, aud = "payment", token.credential.cti, token.credential.sub, token.aud
         amount, cum, tseq, iat = (token.amount_cents, token.cumulative_cents, token.seq, token.iat)
     elif isinstance(token, Voucher):
         kind, cti, sub, amount = "voucher", token.cti, token.sub, token.amount_cents
-    if token is not None:
-        cose = tokens.from_qr(scan.qr)
     # The QR text is kept (escaped) only for a token that could not be read.
     qr = None if result.token_id is not None and cose is not None else safe_text(scan.qr.strip())
     scan_key = result.token_id or hashlib.sha256(b"qr:" + str(qr).encode()).digest()
