@@ -28,7 +28,6 @@ from .keyring import KeyRingError, load_root_key, open_keyring
 from .reconcile import ReconcileError, parse_until, reconcile
 from .reports import ReportError, monthly_report, report_html
 from .sepa import SepaError, export_sepa
-from .statement_pdf import pdf_statement
 from .statements import FORMATS, StatementError, merchants_of, statement
 from .storage_ledger import LedgerQueries
 from .vouchers import VoucherError, issue_vouchers
@@ -152,23 +151,14 @@ async def cmd_statements(args: argparse.Namespace, caisse: Caisse) -> int:
     folder = Path(args.out)
     folder.mkdir(parents=True, exist_ok=True)
     for shop in shops:
-        if args.format == "pdf":
-            body = await pdf_statement(
-                caisse.storage,
-                caisse.config,
-                settlement_id=args.settlement,
-                merchant_id=shop,
-                now=now(),
-            )
-        else:
-            body = await statement(
-                caisse.storage,
-                caisse.config,
-                settlement_id=args.settlement,
-                merchant_id=shop,
-                fmt=args.format,
-                now=now(),
-            )
+        body = await statement(
+            caisse.storage,
+            caisse.config,
+            settlement_id=args.settlement,
+            merchant_id=shop,
+            fmt=args.format,
+            now=now(),
+        )
         path = folder / f"statement-{args.settlement}-{shop}.{args.format}"
         path.write_bytes(body)
         out({"settlement_id": args.settlement, "merchant_id": shop, "file": str(path)})
@@ -254,7 +244,7 @@ def add_commands(sub: Any) -> None:
     st = sub.add_parser("statements", help="write shop statements of a settlement")
     st.add_argument("--settlement", type=int, required=True)
     st.add_argument("--merchant", help="one shop (default: every shop of the settlement)")
-    st.add_argument("--format", choices=(*FORMATS, "pdf"), default="csv")
+    st.add_argument("--format", choices=FORMATS, default="csv")
     st.add_argument("--out", default=".", help="folder for the files")
     st.set_defaults(run=cmd_statements)
 

@@ -10,7 +10,6 @@ and no system package is needed.
 
 from __future__ import annotations
 
-import hashlib
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
@@ -19,11 +18,8 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 
 from .config import Config
-from .statements import _data, euros, local_time
-from .storage import Storage
-from .storage_ledger import LedgerQueries
+from .statements import euros, local_time
 
-FORMAT = "pdf"
 _WIDTHS = (34, 100, 28, 20)  # date, token id, amount, status (mm, A4 minus margins)
 
 
@@ -92,21 +88,3 @@ def render_pdf(config: Config, settlement: Any, payout: Any, items: list) -> byt
             8,
         )
     return bytes(pdf.output())
-
-
-async def pdf_statement(
-    storage: Storage, config: Config, *, settlement_id: int, merchant_id: str, now: int
-) -> bytes:
-    """The PDF statement as issued: made and stored the first time, then always the same."""
-    async with storage.read() as q:
-        stored = await LedgerQueries(q).document(settlement_id, merchant_id, FORMAT)
-    if stored is not None:
-        return bytes(stored["body"])
-    body = render_pdf(config, *await _data(storage, settlement_id, merchant_id))
-    async with storage.transaction() as q:
-        lq = LedgerQueries(q)
-        await lq.insert_document(
-            settlement_id, merchant_id, FORMAT, now, hashlib.sha256(body).digest(), body
-        )
-        stored = await lq.document(settlement_id, merchant_id, FORMAT)  # a concurrent issue won
-    return bytes(stored["body"])

@@ -20,7 +20,7 @@ from .config import Config
 from .storage import Storage
 from .storage_ledger import LedgerQueries
 
-FORMATS = ("csv", "html")
+FORMATS = ("csv", "html", "pdf")
 CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
 
 
@@ -75,7 +75,9 @@ the caisse reviews them and may release them in a later settlement.</p>{% endif 
 )
 
 
-async def _data(storage: Storage, settlement_id: int, merchant_id: str) -> tuple[Any, Any, list]:
+async def statement_data(
+    storage: Storage, settlement_id: int, merchant_id: str
+) -> tuple[Any, Any, list]:
     async with storage.read() as q:
         lq = LedgerQueries(q)
         settlement = await lq.settlement(settlement_id)
@@ -93,6 +95,10 @@ async def _data(storage: Storage, settlement_id: int, merchant_id: str) -> tuple
 
 
 def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) -> bytes:
+    if fmt == "pdf":
+        from .statement_pdf import render_pdf  # fpdf2 is loaded only for a PDF
+
+        return render_pdf(config, settlement, payout, items)
     tz = ZoneInfo(config.timezone)
     rows = [
         {
@@ -145,7 +151,7 @@ async def statement(
         stored = await LedgerQueries(q).document(settlement_id, merchant_id, fmt)
     if stored is not None:
         return bytes(stored["body"])
-    body = render(fmt, config, *await _data(storage, settlement_id, merchant_id))
+    body = render(fmt, config, *await statement_data(storage, settlement_id, merchant_id))
     async with storage.transaction() as q:
         lq = LedgerQueries(q)
         await lq.insert_document(

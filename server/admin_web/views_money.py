@@ -189,7 +189,11 @@ async def statement(call: Call) -> Response:
         )
     except StatementError:
         return problem(call, 404, call._("There is no such statement."))
-    media = "text/csv; charset=utf-8" if fmt == "csv" else "text/html; charset=utf-8"
+    media = {
+        "csv": "text/csv; charset=utf-8",
+        "html": "text/html; charset=utf-8",
+        "pdf": "application/pdf",
+    }[fmt]
     name = f"statement-{sid}-{merchant_id}.{fmt}"
     return Response(
         body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}

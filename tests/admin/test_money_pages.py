@@ -149,7 +149,9 @@ async def test_statements_list_each_payment_the_total_and_the_transfer_reference
     )
     # Issued once, the same bytes afterwards.
     assert (await admin.get(base, params={"format": "html"})).content == page.content
-    assert (await admin.get(base, params={"format": "pdf"})).status_code == 404
+    pdf = await admin.get(base, params={"format": "pdf"})
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF-")
+    assert (await admin.get(base, params={"format": "xml"})).status_code == 404
     assert (await admin.get(f"/admin/settlements/{sid + 9}/statements/x")).status_code == 404
 
 
