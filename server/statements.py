@@ -50,27 +50,33 @@ th, td { border-bottom: 1px solid #999; padding: .2em .5em; text-align: left; }
 td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
 tfoot td { font-weight: bold; border-top: 2px solid #000; }
 @media print { body { margin: 0; } }
-</style></head><body>
-<h1>Relevé de paiements / Betalingsoverzicht / Payment statement</h1>
+</style></head><body><main>
+<h1>Relevé de paiements / <span lang="nl">Betalingsoverzicht</span> /
+ <span lang="en">Payment statement</span></h1>
 <p><strong>{{ caisse }}</strong> → <strong>{{ p.name }}</strong> ({{ p.merchant_id }})</p>
 <dl>
-<dt>Règlement / Afrekening / Settlement</dt><dd>{{ s.settlement_id }},
+<dt>Règlement / <span lang="nl">Afrekening</span> / <span lang="en">Settlement</span></dt>
+<dd>{{ s.settlement_id }},
  {{ until }} ({{ tz }})</dd>
-<dt>Virement / Overschrijving / Transfer</dt><dd>{{ total }} → {{ p.iban }},
+<dt>Virement / <span lang="nl">Overschrijving</span> / <span lang="en">Transfer</span></dt>
+<dd>{{ total }} → {{ p.iban }},
  référence <code>{{ p.reference }}</code></dd>
 </dl>
-<table><thead><tr><th>Date</th><th>Token</th><th class="n">Montant</th><th>Statut</th></tr>
+<table><thead><tr><th scope="col">Date</th><th scope="col">Token</th>
+<th scope="col" class="n">Montant</th><th scope="col">Statut</th></tr>
 </thead><tbody>
 {% for r in rows %}<tr><td>{{ r.date }}</td><td><code>{{ r.token_id }}</code></td>
 <td class="n">{{ r.amount }}</td><td>{{ r.status }}</td></tr>
 {% endfor %}</tbody>
-<tfoot><tr><td colspan="2">Total payé / betaald / paid ({{ p.payments }})</td>
+<tfoot><tr><td colspan="2">Total payé / <span lang="nl">betaald</span> / <span lang="en">paid</span>
+ ({{ p.payments }})</td>
 <td class="n">{{ total }}</td><td></td></tr>
-{% if p.withheld %}<tr><td colspan="2">Retenu / ingehouden / withheld ({{ p.withheld }})</td>
+{% if p.withheld %}<tr><td colspan="2">Retenu / <span lang="nl">ingehouden</span> /
+ <span lang="en">withheld</span> ({{ p.withheld }})</td>
 <td class="n">{{ withheld }}</td><td></td></tr>{% endif %}</tfoot></table>
-{% if p.withheld %}<p>Withheld payments conflict with a payment another shop accepted first;
-the caisse reviews them and may release them in a later settlement.</p>{% endif %}
-</body></html>
+{% if p.withheld %}<p lang="en">Withheld payments conflict with a payment another shop
+accepted first; the caisse reviews them and may release them in a later settlement.</p>{% endif %}
+</main></body></html>
 """
 )
 
