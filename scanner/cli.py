@@ -78,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync = with_data(sub.add_parser("sync", help="send unsent scans and refresh the trust list"))
     sync.add_argument("--batch-size", type=int, default=500, metavar="N", help="scans per batch")
     with_data(sub.add_parser("status", help="merchant, unsent scans, last sync, trust list (JSON)"))
+    handover = with_data(
+        sub.add_parser("handover", help="take over another till's unsent scans (same shop)")
+    )
+    handover.add_argument("--from", dest="old", required=True, metavar="DIR",
+                          help="the old till's data directory")  # fmt: skip
     return parser
 
 
@@ -91,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         from . import decode_command
 
         return decode_command.main(args.files)
-    if args.command in ("enroll", "run", "sync", "status"):
+    if args.command in ("enroll", "run", "sync", "status", "handover"):
         from . import commands
 
         return commands.main(args)

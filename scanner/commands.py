@@ -15,6 +15,7 @@ from . import camera
 from .api_client import ApiClient, ServerError
 from .background_sync import BackgroundSync
 from .enroll import EnrollError, enroll
+from .handover import HandoverError, hand_over
 from .journal import Journal, JournalError
 from .messages import Messages
 from .status import status, status_line
@@ -28,6 +29,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXPECTED = (
     NotEnrolled,
     EnrollError,
+    HandoverError,
     ServerError,
     TrustListInvalid,
     keystore.KeyFileError,
@@ -148,7 +150,20 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"enroll": cmd_enroll, "sync": cmd_sync, "status": cmd_status, "run": cmd_run}
+def cmd_handover(args) -> int:
+    report = hand_over(ScannerStore(Path(args.old)), ScannerStore(args.data), now=int(time.time()))
+    _say(f"{report['taken']} scans taken over; run `ssa-scanner sync` to send them")
+    _print_json(report)
+    return EXIT_OK
+
+
+COMMANDS = {
+    "enroll": cmd_enroll,
+    "sync": cmd_sync,
+    "status": cmd_status,
+    "run": cmd_run,
+    "handover": cmd_handover,
+}
 
 
 def main(args) -> int:

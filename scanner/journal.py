@@ -240,6 +240,48 @@ class Journal:
             )
             self._db.execute("UPDATE scans SET sent_at = ? WHERE batch_id = ?", (now, batch_id))
 
+    # -- handing scans over to another till of the same shop ------------------------
+
+    _COLUMNS = (
+        "scanned_at, merchant_id, qr, code, message, token_id, kind, credential_cti,"
+        " voucher_cti, seq, amount_cents, cumulative_cents"
+    )
+
+    def unsent_scans(self) -> list[tuple]:
+        """Every scan not yet sent (batched or not), oldest first, with its id."""
+        return self._db.execute(
+            f"SELECT id, {self._COLUMNS} FROM scans WHERE sent_at IS NULL ORDER BY id"
+        ).fetchall()
+
+    def take_over(self, scans: list[tuple]) -> int:
+        """Adopt another till's unsent scans as this till's own, unsent; returns how many.
+
+        A token this till already accepted is not taken twice (the accepted-token
+        index refuses it): the server would count it once anyway.
+        """
+        marks = ", ".join("?" * 12)
+        taken = 0
+        with self._transaction():
+            for scan in scans:
+                cursor = self._db.execute(
+                    f"INSERT OR IGNORE INTO scans ({self._COLUMNS}) VALUES ({marks})", scan[1:]
+                )
+                taken += cursor.rowcount
+        return taken
+
+    def mark_handed_over(self, ids: list[int], now: int, to: str) -> None:
+        """Close scans handed to another till: this till will never send them."""
+        batch_id = f"handover-{uuid.uuid4().hex}"
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO batches (batch_id, created_at, sent_at, answer) VALUES (?, ?, ?, ?)",
+                (batch_id, now, now, json.dumps({"handed_over_to": to})),
+            )
+            self._db.executemany(
+                "UPDATE scans SET batch_id = ?, sent_at = ? WHERE id = ?",
+                [(batch_id, now, i) for i in ids],
+            )
+
     def unsent_count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM scans WHERE sent_at IS NULL").fetchone()[0]
 

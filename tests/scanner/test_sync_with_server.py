@@ -193,3 +193,45 @@ def test_the_running_till_syncs_by_itself_when_the_network_is_there(server, tmp_
         till.stdin.close()
         till.wait(30)
     assert json.loads(_scanner("status", "--data", str(data)).stdout)["unsent_scans"] == 0
+
+
+def test_a_revoked_tills_unsent_scans_reach_the_caisse_through_its_replacement(
+    server, tmp_path: Path
+) -> None:
+    from keys.b64url import b64url_encode
+    from scanner.store import ScannerStore
+
+    old, new = tmp_path / "old-till", tmp_path / "new-till"
+    merchant_id = _enrolled(server, old)
+    code = server.admin("merchant", "code", merchant_id)["enrollment_code"]
+    enrolled = _scanner("enroll", "--server", server.url, "--code", code, "--data", str(new),
+                        "--kdf", "interactive")  # fmt: skip
+    assert enrolled.returncode == 0, enrolled.stderr
+    member = _member(server)
+    now = int(time.time())
+    qrs = [member.pay(100, iat=now) for _ in range(3)]
+    run = _scanner("run", "--data", str(old), "--headless", "--no-sync", stdin="\n".join(qrs))
+    assert [v["code"] for v in _verdicts(run)] == ["OK"] * 3
+
+    stolen_key = bytes.fromhex(ScannerStore(old).config().merchant_public_key)
+    server.admin("merchant", "revoke-device", "--merchant", merchant_id,
+                 "--key", b64url_encode(stolen_key))  # fmt: skip
+    refused = _scanner("sync", "--data", str(old))
+    assert refused.returncode == 1 and "403" in refused.stderr and "Traceback" not in refused.stderr
+
+    before = _server_scans(server)
+    handed = _scanner("handover", "--from", str(old), "--data", str(new))
+    assert handed.returncode == 0, handed.stderr
+    assert json.loads(handed.stdout) == {"scans": 3, "taken": 3, "already_here": 0}
+    synced = json.loads(_scanner("sync", "--data", str(new)).stdout)
+    assert synced["received"] == 3
+    assert _server_scans(server) == before + 3
+    assert json.loads(_scanner("status", "--data", str(old)).stdout)["unsent_scans"] == 0
+
+
+def test_scans_are_never_handed_to_another_shops_till(server, tmp_path: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    _enrolled(server, a)
+    _enrolled(server, b)
+    proc = _scanner("handover", "--from", str(a), "--data", str(b))
+    assert proc.returncode == 1 and "scans stay with their shop" in proc.stderr
