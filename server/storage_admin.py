@@ -300,8 +300,10 @@ class AdminQueries(Queries):
 
     async def merchant_devices(self, merchant_id: str) -> list[Row]:
         return await self.conn.fetchall(
-            "SELECT public_key, enrolled_at, revoked_at FROM merchant_devices "
-            "WHERE merchant_id = ? ORDER BY enrolled_at",
+            "SELECT public_key, enrolled_at, revoked_at, "
+            "(SELECT MAX(b.received_at) FROM batches b WHERE b.merchant_id = "
+            "merchant_devices.merchant_id AND b.device_key = merchant_devices.public_key) "
+            "AS last_upload_at FROM merchant_devices WHERE merchant_id = ? ORDER BY enrolled_at",
             merchant_id,
         )
 

@@ -42,6 +42,12 @@ NOTICES = {
     ),
     "suspended": N_("The shop is suspended: its scanners can no longer send batches."),
     "resumed": N_("The shop is active again."),
+    "till_revoked": N_(
+        "The till is revoked: everything it sends is refused from now on. Make a new "
+        "scanner enrolment code to enrol its replacement. Its unsent scans are lost unless "
+        "its data directory is recovered and handed over to another till of the shop "
+        "(ssa-scanner handover)."
+    ),
     "rotated": N_("A new issuer key signs the credentials from now on."),
     "signed": N_("A new trust list is signed and published."),
     "reconciled": N_("Reconciliation has run."),

@@ -18,6 +18,7 @@ from . import (
     views_money,
     views_report,
     views_shops,
+    views_tills,
 )
 from .call import Page
 from .sessions import ADMIN, OPERATOR
@@ -65,6 +66,8 @@ PAGES: tuple[Page, ...] = (
     Page(S + "/code", "shop_code", views_shops.shop_code, OPERATOR, "POST"),
     Page(S + "/suspend", "shop_suspend", views_shops.shop_suspend, OPERATOR, "POST"),
     Page(S + "/resume", "shop_resume", views_shops.shop_resume, OPERATOR, "POST"),
+    Page(S + "/tills/revoke", "till_revoke_confirm", views_tills.revoke_confirm, OPERATOR),
+    Page(S + "/tills/revoke", "till_revoke", views_tills.revoke, OPERATOR, "POST"),
     Page(S + "/payouts", "shop_payouts", views_money.shop_payouts, ADMIN),
     Page("/batches", "batches", views_batches.batch_list, OPERATOR),
     Page("/batches/{merchant_id}/{batch_id}", "batch", views_batches.batch_detail, ADMIN),

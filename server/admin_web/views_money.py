@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from . import ledger
 from .call import Call, problem
-from .views_shops import MERCHANT_ID, _shop
+from .views_shops import MERCHANT_ID, shop_or_none
 
 FINDING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_NOTE = 1000
@@ -203,7 +203,7 @@ async def statement(call: Call) -> Response:
 async def shop_payouts(call: Call) -> Response:
     if not ledger.available():
         return _unavailable(call)
-    shop = await _shop(call)
+    shop = await shop_or_none(call)
     if shop is None:
         return problem(call, 404, call._("There is no such shop."))
     rows = await ledger.shop_payouts(call, shop["merchant_id"])

@@ -1,4 +1,7 @@
-"""Shops: list, add (enrolment code and its QR), new code, suspend and resume, detail."""
+"""Shops: list, add (enrolment code and its QR), new code, suspend and resume, detail.
+
+The detail lists the shop's tills; revoking one is in ``views_tills``.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from ..storage_admin import AdminQueries
 from .call import Call, problem
 from .forms import Errors
 from .qr import qr_svg
+from .tills import tills_of
 
 MERCHANT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 
@@ -83,7 +87,8 @@ def _code_page(call: Call, out: dict, name: str, *, created: bool) -> Response:
     )
 
 
-async def _shop(call: Call) -> Any:
+async def shop_or_none(call: Call) -> Any:
+    """The shop of the path, or None (unknown or malformed id)."""
     merchant_id = call.path_param("merchant_id")
     if not MERCHANT_ID.match(merchant_id):
         return None
@@ -92,7 +97,7 @@ async def _shop(call: Call) -> Any:
 
 
 async def shop_detail(call: Call) -> Response:
-    shop = await _shop(call)
+    shop = await shop_or_none(call)
     if shop is None:
         return problem(call, 404, call._("There is no such shop."))
     async with call.ctx.storage.read() as q:
@@ -104,7 +109,7 @@ async def shop_detail(call: Call) -> Response:
         "shop.html",
         {
             "shop": shop,
-            "devices": devices,
+            "tills": tills_of(devices),
             "batches": batches,
             "batch_total": total,
             "rejected": rejected,
@@ -114,7 +119,7 @@ async def shop_detail(call: Call) -> Response:
 
 
 async def shop_code(call: Call) -> Response:
-    shop = await _shop(call)
+    shop = await shop_or_none(call)
     if shop is None:
         return problem(call, 404, call._("There is no such shop."))
     if shop["status"] != MERCHANT_ACTIVE:
@@ -128,7 +133,7 @@ async def shop_code(call: Call) -> Response:
 
 
 async def _set_status(call: Call, status: str, done: str) -> Response:
-    shop = await _shop(call)
+    shop = await shop_or_none(call)
     if shop is None:
         return problem(call, 404, call._("There is no such shop."))
     async with call.ctx.storage.transaction() as q:

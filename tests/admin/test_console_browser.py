@@ -334,6 +334,72 @@ def _statement_has_no_axe_violation(page, url: str) -> None:
     assert axe_violations(page) == [], link
 
 
+@pytest.fixture(scope="module")
+def tills(console_server) -> dict:
+    """A shop with two tills enrolled through the API (the second with a new code)."""
+    url, cli = console_server["url"], console_server["cli"]
+    shop = cli("merchant", "add", "--name", "Two Tills", "--iban", "BE71 0961 2345 6769")
+    keys = []
+    for n in range(2):  # a new code cancels the previous one: enrol each before the next
+        code = cli("merchant", "code", shop["merchant_id"]) if n else shop
+        till = SigningKey.generate()
+        answer = httpx.post(
+            url + "/api/v1/merchant/enroll",
+            json={
+                "code": code["enrollment_code"],
+                "public_key": b64url_encode(bytes(till.verify_key)),
+            },
+        )
+        assert answer.status_code == 200, answer.text
+        keys.append(till)
+    return {"merchant_id": shop["merchant_id"], "keys": keys}
+
+
+def _till_pages(page, url: str, tills: dict) -> list[str]:
+    """The shop with its tills, and the confirmation of revoking one that is still in use."""
+    shop = f"/admin/shops/{tills['merchant_id']}"
+    page.goto(url + shop)
+    return [shop, page.locator("a[href*='/tills/revoke?key=']").first.get_attribute("href")]
+
+
+def _batch_status(url: str, till: SigningKey) -> int:
+    path = "/api/v1/merchant/batches"
+    body = json.dumps(
+        {
+            "batch_id": os.urandom(6).hex(),
+            "scans": [{"qr": "SSA1:x", "scanned_at": int(time.time()), "result": "OK"}],
+        }
+    ).encode()
+    header = sign_request(till, "POST", path, body, int(time.time()))
+    answer = httpx.post(
+        url + path,
+        content=body,
+        headers={"Authorization": header, "Content-Type": "application/json"},
+    )
+    return answer.status_code
+
+
+def test_a_stolen_till_is_revoked_from_the_shops_page(browser, console_server, tills) -> None:
+    url = console_server["url"]
+    stolen, kept = tills["keys"]
+    ctx = browser.new_context(locale="en-GB", bypass_csp=True)
+    page = ctx.new_page()
+    browser_login(page, url, OPERATOR)
+    page.goto(url + f"/admin/shops/{tills['merchant_id']}")
+    fingerprint = b64url_encode(bytes(stolen.verify_key))[:8]
+    row = page.locator("tbody tr", has_text=fingerprint)
+    row.get_by_role("link", name=f"Revoke the till {fingerprint}").click()
+    expect(page.locator("h1")).to_contain_text(f"Revoke the till {fingerprint}")
+    assert axe_violations(page) == [], "till revoke confirmation"
+    page.get_by_role("button", name="Yes, revoke this till").click()
+    expect(page.locator(".notice")).to_contain_text("The till is revoked")
+    expect(page.locator("tbody tr", has_text=fingerprint)).to_contain_text("revoked on")
+    assert axe_violations(page) == [], "shop with a revoked till"
+    assert _batch_status(url, stolen) == 403
+    assert _batch_status(url, kept) == 200
+    ctx.close()
+
+
 GET_PAGES = [
     "/admin/",
     "/admin/members",
@@ -355,7 +421,7 @@ GET_PAGES = [
 
 
 @pytest.mark.parametrize("lang", ["fr", "nl", "en"])
-def test_every_page_has_no_axe_violation(browser, console_server, fork, lang: str) -> None:
+def test_every_page_has_no_axe_violation(browser, console_server, fork, tills, lang: str) -> None:
     url = console_server["url"]
     ctx = browser.new_context(
         viewport={"width": 1024, "height": 800}, locale=LANG_LOCALES[lang], bypass_csp=True
@@ -380,6 +446,7 @@ def test_every_page_has_no_axe_violation(browser, console_server, fork, lang: st
     if shop_links.count():
         paths.append(shop_links.first.get_attribute("href"))
     paths += _money_pages(page, url)
+    paths += _till_pages(page, url, tills)
     for path in paths:
         page.goto(url + path)
         assert page.locator("html").get_attribute("lang") == lang, path

@@ -35,6 +35,7 @@ FIELDS = [
     "password2",
     "role",
     "include_today",
+    "key",
 ]
 FORMS = [p for p in PAGES if p.method == "POST" and p.name not in ("logout", "login_post")]
 texts = (
