@@ -2,7 +2,9 @@
 // pays with no network, deletes older shells, and never caches the API. VERSION is the
 // hash of the shell's files (tools/stamp.mjs writes it; a test checks it is current), so
 // any change to the shell makes browsers install a new one. Serve this file no-cache.
-const VERSION = '1311bc0494b874f77edc';
+// A new version takes over as soon as its whole shell is cached (skipWaiting); open pages
+// then reload into it at a safe moment (app.js, applyUpdate), never during a payment.
+const VERSION = 'bd5afb9e3559b6f3af23';
 const CACHE = `ssa-wallet-${VERSION}`;
 const ASSETS = [
   'index.html',
@@ -34,7 +36,8 @@ self.addEventListener('install', (event) => {
   event.waitUntil(
     caches
       .open(CACHE)
-      .then((cache) => cache.addAll(ASSETS.map((path) => new Request(new URL(path, SCOPE), { cache: 'reload' })))),
+      .then((cache) => cache.addAll(ASSETS.map((path) => new Request(new URL(path, SCOPE), { cache: 'reload' }))))
+      .then(() => self.skipWaiting()),
   );
 });
 

@@ -46,21 +46,24 @@ def expected(console_text: str) -> bool:
 
 @pytest.fixture
 def new_page(browser):
-    """Open pages in fresh contexts (empty storage); every console error fails the test."""
+    """Open pages in fresh contexts (empty storage); every console error, in any tab of
+    the context, fails the test. ``page.context.new_page()`` opens a second tab."""
     contexts = []
     errors: list[str] = []
 
-    def open_page(locale: str = "en-BE", **options):
-        options.setdefault("viewport", {"width": 420, "height": 860})
-        context = browser.new_context(locale=locale, **options)
-        contexts.append(context)
-        page = context.new_page()
+    def watch(page) -> None:
         page.on(
             "console",
             lambda m: m.type == "error" and not expected(m.text) and errors.append(m.text),
         )
         page.on("pageerror", lambda e: errors.append(str(e)))
-        return page
+
+    def open_page(locale: str = "en-BE", **options):
+        options.setdefault("viewport", {"width": 420, "height": 860})
+        context = browser.new_context(locale=locale, **options)
+        contexts.append(context)
+        context.on("page", watch)  # every tab of the context: new_page() and popups
+        return context.new_page()
 
     yield open_page
     for context in contexts:

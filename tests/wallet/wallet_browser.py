@@ -25,6 +25,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 MERCHANT = "m-test-shop"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
 def wait_ready(page) -> None:
@@ -87,3 +88,15 @@ def scan(
     if result.ok:
         journal.record(result)
     return result
+
+
+def violations(page) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA and best-practice violations on the page as it is now
+    (the page must be opened with bypass_csp=True so axe can be injected)."""
+    if not page.evaluate("() => 'axe' in window"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
+        ".then(r => r.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target).join(' ')}`))",
+        AXE_TAGS,
+    )

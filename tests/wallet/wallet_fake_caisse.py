@@ -5,7 +5,8 @@ endpoints of SPEC §8 with real credentials signed by a real issuer key (keys/).
 Why a fake: the wallet's tests must not wait for server/; the lead will point the
 journey at the real server once it exists. Its clock can be shifted (``shift_s``, also
 in the Date header) to play a new month, and ``offline`` makes it refuse everything,
-like a cut network.
+like a cut network. ``members`` and ``revoked`` play a member re-enrolled elsewhere or
+revoked, and ``wallet_dir`` serves another copy of the wallet (a new version).
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class FakeCaisse:
     send_date: bool = True
     shift_s: int = 0
     offline: bool = False
+    revoked: set[bytes] = field(default_factory=set)  # member keys the caisse revoked
+    wallet_dir: Path = WALLET_DIR  # a modified copy plays a new version of the wallet
     base_url: str = ""
 
     def now(self) -> int:
@@ -123,8 +126,11 @@ class FakeCaisse:
             )
         except SignedRequestError as exc:
             return _error(401, "BAD_SIGNATURE", str(exc))
+        # as server/auth.py: an unknown key is 401, a revoked member 403
         if signed.public_key not in self.members:
-            return _error(403, "UNKNOWN_KEY", "no member with this key")
+            return _error(401, "UNKNOWN_KEY", "this key is not enrolled with the caisse")
+        if signed.public_key in self.revoked:
+            return _error(403, "KEY_REVOKED", "this member's access has been revoked")
         creds = self.members_credentials.get(signed.public_key, [])
         return JSONResponse({"credentials": [b64url_encode(c) for c in creds]})
 
@@ -151,7 +157,7 @@ class FakeCaisse:
             routes=[
                 Route("/api/v1/wallet/activate", self.activate, methods=["POST"]),
                 Route("/api/v1/wallet/credential", self.credentials, methods=["GET"]),
-                Mount("/wallet", StaticFiles(directory=WALLET_DIR, html=True)),
+                Mount("/wallet", StaticFiles(directory=self.wallet_dir, html=True)),
             ],
             middleware=[Middleware(BaseHTTPMiddleware, dispatch=self.headers)],
         )

@@ -5,7 +5,7 @@ import { ApiError } from './api.js';
 import { LANGUAGES, browserLanguage, translator } from './i18n.js';
 import { drawQr } from './qr.js';
 import { BalanceError, getMeta, setMeta } from './store.js';
-import { CredentialError, Wallet } from './wallet.js';
+import { CredentialError, Wallet, onOtherTabChange } from './wallet.js';
 
 const $ = (id) => document.getElementById(id);
 const wallet = new Wallet();
@@ -13,6 +13,8 @@ let t = translator(browserLanguage());
 let wakeLock = null;
 let shownPayment = null;
 let lastFocus = null;
+let busy = false; // activating or paying: never reload under the member's feet
+let updateReady = false; // a new version of the wallet took over: reload when safe
 
 function say(key, params) {
   $('status').textContent = key ? t(key, params) : '';
@@ -87,8 +89,17 @@ function historyItem(payment, canShowAgain) {
   return li;
 }
 
+/** Persistent (even offline) until the caisse accepts this wallet's key again. */
+function renderKeyNotice() {
+  const el = $('key-refused');
+  const text = wallet.keyRefused ? t('errKeyRefused') : '';
+  el.hidden = !text;
+  if (el.textContent !== text) el.textContent = text; // unchanged: not announced again
+}
+
 async function render() {
   const active = wallet.activated;
+  renderKeyNotice();
   $('screen-welcome').hidden = active;
   $('screen-home').hidden = !active;
   if (active) await renderHome();
@@ -105,6 +116,7 @@ async function runActivation(code) {
   alertMessage(null);
   say('activating');
   $('activate-button').disabled = true;
+  busy = true;
   try {
     await wallet.activate(code);
     history.replaceState(null, '', location.pathname + location.search); // forget the code
@@ -120,6 +132,8 @@ async function runActivation(code) {
     }
   } finally {
     $('activate-button').disabled = false;
+    busy = false;
+    applyUpdate();
   }
 }
 
@@ -156,6 +170,7 @@ async function onPay(event) {
   }
   fieldError(null);
   $('pay-button').disabled = true;
+  busy = true;
   try {
     const payment = await wallet.pay(cents);
     $('amount-input').value = '';
@@ -165,6 +180,8 @@ async function onPay(event) {
     else alertMessage(errorKey(err));
   } finally {
     $('pay-button').disabled = !wallet.current();
+    busy = false;
+    applyUpdate();
   }
 }
 
@@ -206,6 +223,7 @@ async function closeQr() {
   const back = lastFocus?.isConnected && lastFocus !== document.body ? lastFocus : $('amount-input');
   back.focus();
   await renderHome();
+  applyUpdate();
 }
 
 // -- sync --------------------------------------------------------------------
@@ -217,10 +235,14 @@ function refresh({ quiet = true } = {}) {
   syncing = wallet
     .refresh()
     .then(() => !quiet && say('synced'))
-    .catch((err) => !quiet && alertMessage(errorKey(err)))
+    .catch((err) => {
+      // a refused key is shown by its own lasting notice (renderKeyNotice), quiet or not
+      if (!quiet && !(err instanceof ApiError && err.kind === 'key')) alertMessage(errorKey(err));
+    })
     .finally(() => {
       syncing = null;
       if (!shownPayment) render();
+      applyUpdate();
     });
   return syncing;
 }
@@ -240,12 +262,39 @@ function tick() {
   }
 }
 
+// -- updates -----------------------------------------------------------------
+
+/**
+ * A new service worker activates as soon as it has the whole new shell (sw.js calls
+ * skipWaiting), and this page, still running the old shell, reloads into the new one at
+ * the first safe moment: no QR on screen, no payment or activation under way, nothing
+ * typed. The member's data is in IndexedDB and is untouched by an update.
+ */
+function applyUpdate({ evenIfTyped = false } = {}) {
+  if (!updateReady || shownPayment || busy || syncing) return;
+  if (!evenIfTyped && ($('amount-input').value.trim() || $('code-input').value.trim())) return;
+  updateReady = false;
+  location.reload();
+}
+
+function watchUpdates() {
+  if (!('serviceWorker' in navigator)) return;
+  let controlled = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.addEventListener('controllerchange', () => {
+    // the first install only takes control of this page; a change after that is a new version
+    if (controlled) {
+      updateReady = true;
+      applyUpdate();
+    }
+    controlled = true;
+  });
+  navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => {});
+}
+
 // -- start -------------------------------------------------------------------
 
 async function start() {
-  if ('serviceWorker' in navigator) {
-    navigator.serviceWorker.register('sw.js', { scope: './' }).catch(() => {});
-  }
+  watchUpdates();
   try {
     t = translator((await getMeta('lang')) ?? browserLanguage());
     applyLanguage();
@@ -281,11 +330,18 @@ async function start() {
       $('close-qr').focus();
     }
   });
+  $('amount-input').addEventListener('change', () => applyUpdate());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') {
       if (shownPayment && !wakeLock) keepScreenOn();
       tick();
+    } else {
+      applyUpdate({ evenIfTyped: true }); // the member left the wallet: a good moment
     }
+  });
+  onOtherTabChange(async () => {
+    await wallet.reload().catch(() => {}); // another tab paid or synced: show its balance
+    if (!shownPayment) await render();
   });
   window.addEventListener('online', () => {
     renderHome();

@@ -12,6 +12,15 @@ const PAY_LOCK = 'ssa-wallet-pay';
 
 export class CredentialError extends Error {}
 
+/** Tells the wallet's other open tabs that the stored data changed (where supported). */
+const tabs = globalThis.BroadcastChannel ? new BroadcastChannel('ssa-wallet') : null;
+const announce = () => tabs?.postMessage('changed');
+
+/** Calls `fn` when another tab of the wallet changed the stored data. */
+export function onOtherTabChange(fn) {
+  tabs?.addEventListener('message', () => fn());
+}
+
 /** Run `fn` holding a lock shared by every tab of the wallet (where Web Locks exist). */
 export function withLock(fn) {
   return globalThis.navigator?.locks ? navigator.locks.request(PAY_LOCK, fn) : fn();
@@ -29,6 +38,14 @@ export class Wallet {
     this.identity = (await loadIdentity()) ?? null;
     this.credentials = await store.listCredentials();
     this.sync = { ...this.sync, ...((await store.getMeta('sync')) ?? {}) };
+    return this;
+  }
+
+  /** Re-read what another tab may have changed: credentials with their counters, sync. */
+  async reload() {
+    if (!this.identity) this.identity = (await loadIdentity()) ?? null;
+    this.credentials = await store.listCredentials();
+    this.sync = { lastSynced: null, clockOffset: 0, ...((await store.getMeta('sync')) ?? {}) };
     return this;
   }
 
@@ -87,6 +104,7 @@ export class Wallet {
     this.sync = { lastSynced: Math.floor(Date.now() / 1000) + clockOffset, clockOffset };
     await store.setMeta('sync', this.sync);
     this.credentials = await store.listCredentials();
+    announce();
   }
 
   /** Activate with the one-time code from the caisse's link. */
@@ -109,18 +127,35 @@ export class Wallet {
     }
   }
 
+  /** True while the caisse's last answer refused this wallet's key (401/403). */
+  get keyRefused() {
+    return Boolean(this.sync.keyRefusedAt);
+  }
+
   /** Signed GET of the current (and next) credentials; corrects the clock from Date. */
   async refresh() {
     if (!this.identity) return;
     const signer = signerFor(this.identity);
     let answer;
     try {
-      answer = await fetchCredentials(this.identity.publicKey, signer, this.now());
+      try {
+        answer = await fetchCredentials(this.identity.publicKey, signer, this.now());
+      } catch (err) {
+        const off = err instanceof ApiError ? err.offset : null;
+        if (err.kind !== 'key' || off === null || Math.abs(off - (this.sync.clockOffset ?? 0)) < 60) throw err;
+        this.sync = { ...this.sync, clockOffset: off }; // refused for our clock: retry once on theirs
+        answer = await fetchCredentials(this.identity.publicKey, signer, this.now());
+      }
     } catch (err) {
-      const off = err instanceof ApiError ? err.offset : null;
-      if (err.kind !== 'key' || off === null || Math.abs(off - (this.sync.clockOffset ?? 0)) < 60) throw err;
-      this.sync = { ...this.sync, clockOffset: off }; // refused for our clock: retry once on theirs
-      answer = await fetchCredentials(this.identity.publicKey, signer, this.now());
+      // The caisse no longer knows this key (the member was enrolled again on another
+      // phone, or revoked). Remember it so the member is told, even offline, and keep
+      // everything: the credential, counters and history stay as they are.
+      if (err instanceof ApiError && err.kind === 'key') {
+        this.sync = { ...this.sync, keyRefusedAt: this.now() };
+        await store.setMeta('sync', this.sync);
+        announce();
+      }
+      throw err;
     }
     await this.#storeCredentials(answer.credentials, answer.offset);
   }
@@ -148,6 +183,7 @@ export class Wallet {
       return store.issuePayment(cred.ctiHex, reserved.seq, toQr(cose));
     });
     this.credentials = await store.listCredentials();
+    announce();
     return payment;
   }
 }
