@@ -77,19 +77,7 @@ async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) 
         ) as client,
     ):
         storage = app.state.ctx.storage
-        wallets = []
-        for i in range(CREDENTIALS):
-            async with storage.transaction() as q:
-                m = await members.add_member(q, cfg, name=f"m{i}", email=None, now=now)
-            key = SigningKey.generate()
-            r = await client.post(
-                "/api/v1/wallet/activate",
-                json={
-                    "code": m["activation_code"],
-                    "public_key": b64url_encode(bytes(key.verify_key)),
-                },
-            )
-            wallets.append((key, b64url_decode(r.json()["credential"])))
+        wallets = await activate_wallets(client, storage, cfg, CREDENTIALS, now)
         async with storage.transaction() as q:
             shop = await merchants.add_merchant(
                 q, cfg, name="bench shop", iban="BE71 0961 2345 6769", bic=None, now=now
@@ -136,6 +124,23 @@ async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) 
         "issuer_key": bytes(issuer[0].verify_key),
         "cose": payments,
     }
+
+
+async def activate_wallets(
+    client: httpx.AsyncClient, storage, cfg: Config, count: int, now: int
+) -> list[tuple[SigningKey, bytes]]:
+    """``count`` members added and activated through the real API: (member key, credential)."""
+    wallets = []
+    for i in range(count):
+        async with storage.transaction() as q:
+            m = await members.add_member(q, cfg, name=f"m{i}", email=None, now=now)
+        key = SigningKey.generate()
+        r = await client.post(
+            "/api/v1/wallet/activate",
+            json={"code": m["activation_code"], "public_key": b64url_encode(bytes(key.verify_key))},
+        )
+        wallets.append((key, b64url_decode(r.json()["credential"])))
+    return wallets
 
 
 async def _postgres_url() -> str | None:

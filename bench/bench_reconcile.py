@@ -28,10 +28,10 @@ from pathlib import Path
 import httpx
 from nacl.signing import SigningKey
 
-from bench.bench_intake import PASSPHRASE, _postgres_url, raw_verify_rate
+from bench.bench_intake import PASSPHRASE, _postgres_url, activate_wallets, raw_verify_rate
 from keys import tokens
-from keys.signed_request import b64url_decode, b64url_encode, sign_request
-from server import members, merchants
+from keys.signed_request import b64url_encode, sign_request
+from server import merchants
 from server.admin import init_caisse
 from server.app import create_app
 from server.config import Config, RateLimit
@@ -67,19 +67,7 @@ async def _upload_and_reconcile(tmp: Path, database_url: str | None, schema: str
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client,
     ):
         storage = app.state.ctx.storage
-        wallets = []
-        for i in range(MEMBERS):
-            async with storage.transaction() as q:
-                m = await members.add_member(q, cfg, name=f"m{i}", email=None, now=now)
-            key = SigningKey.generate()
-            r = await client.post(
-                "/api/v1/wallet/activate",
-                json={
-                    "code": m["activation_code"],
-                    "public_key": b64url_encode(bytes(key.verify_key)),
-                },
-            )
-            wallets.append((key, b64url_decode(r.json()["credential"])))
+        wallets = await activate_wallets(client, storage, cfg, MEMBERS, now)
         scanners = []
         for i in range(SHOPS):
             async with storage.transaction() as q:

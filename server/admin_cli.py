@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 from keys import keystore
 
@@ -30,6 +27,7 @@ from .admin import (
     status,
 )
 from .admin_web import cli_users
+from .cli_io import now, out, say
 from .database import DatabaseError
 from .keyring import KeyRingError, load_root_key
 from .storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
@@ -46,18 +44,6 @@ ERRORS = (
     *admin_cli_ledger.ERRORS,
     *cli_users.ERRORS,
 )
-
-
-def out(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def now() -> int:
-    return int(time.time())
 
 
 def _root(caisse: Caisse):  # type: ignore[no-untyped-def]

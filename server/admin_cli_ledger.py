@@ -8,11 +8,9 @@ terminal only) on stderr.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sqlite3
 import sys
-import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -22,6 +20,7 @@ from keys import keystore
 
 from . import findings as findings_mod
 from .admin import Caisse
+from .cli_io import now, out, say
 from .detection import KINDS
 from .findings import FindingError
 from .keyring import KeyRingError, load_root_key, open_keyring
@@ -41,18 +40,6 @@ ERRORS = (
     StatementError,
     VoucherError,
 )
-
-
-def out(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
-
-
-def say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def now() -> int:
-    return int(time.time())
 
 
 class ProgressBar:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import sys
 import time
 from typing import Any
 
+from ..cli_io import out, say
 from .accounts import AccountError, add_user
 from .sessions import OPERATOR, ROLES
 
@@ -41,9 +41,9 @@ async def cmd_user_add(args: argparse.Namespace, caisse: Any) -> int:
         role=args.role,
         now=int(time.time()),
     )
-    print(json.dumps(result), flush=True)
+    out(result)
     verb = "created" if result["created"] else "updated (new password; its sessions ended)"
-    print(f"console account {result['email']} ({result['role']}) {verb}", file=sys.stderr)
+    say(f"console account {result['email']} ({result['role']}) {verb}")
     return 0
 
 
