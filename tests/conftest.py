@@ -13,6 +13,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,11 +61,11 @@ class RealServer:
     root_public_key: bytes
     env: dict
 
-    def admin(self, *args: str) -> dict:
+    def admin(self, *args: str, **extra_env: str) -> dict:
         """Run ``ssa-admin --data DATA ARGS``; its last JSON line."""
         proc = subprocess.run(
             [Path(sys.executable).parent / "ssa-admin", "--data", str(self.data), *args],
-            env=self.env, capture_output=True, text=True, timeout=120,
+            env={**self.env, **extra_env}, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout.splitlines()[-1])
@@ -75,30 +77,42 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def real_server(tmp_path_factory: pytest.TempPathFactory):
-    """A fresh caisse (cheap KDF) served on a free loopback port for one test module."""
-    data = tmp_path_factory.mktemp("caisse")
+@contextmanager
+def serve_caisse(
+    data: Path, *, caisse: str, prepare: Callable[[RealServer], None] | None = None
+) -> Iterator[RealServer]:
+    """``ssa-admin init`` (cheap KDF) in ``data``, ``prepare`` it, then serve it on a free
+    loopback port with ``ssa-server`` until the block ends."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SSA_PASSPHRASE": "real-server-test-passphrase"}
+    env = {**os.environ, "SSA_PASSPHRASE": f"{caisse}-test-passphrase"}
     server = RealServer(url, data, b"", env)
-    init = server.admin("init", "--caisse", "be-test-caisse", "--kdf", "interactive",
-                        "--base-url", url)  # fmt: skip
+    init = server.admin("init", "--caisse", caisse, "--kdf", "interactive", "--base-url", url)
     server.root_public_key = bytes.fromhex(init["root_public_key"])
+    if prepare is not None:
+        prepare(server)
     proc = subprocess.Popen(
         [Path(sys.executable).parent / "ssa-server", "--data", str(data), "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
-    for _ in range(150):
-        try:
-            if httpx.get(url + "/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"ssa-server did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield server
-    proc.terminate()
-    proc.wait(10)
+    try:
+        for _ in range(150):
+            try:
+                if httpx.get(url + "/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            proc.kill()
+            pytest.fail(f"ssa-server did not start: {proc.stderr.read().decode()[-2000:]}")
+        yield server
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory: pytest.TempPathFactory):
+    """A fresh caisse served on a free loopback port for one test module."""
+    with serve_caisse(tmp_path_factory.mktemp("caisse"), caisse="be-test-caisse") as server:
+        yield server

@@ -8,6 +8,7 @@ tests/server/conftest.py by path, so both areas test the same real setup.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import sys
 from pathlib import Path
@@ -17,6 +18,8 @@ import httpx
 import pytest
 
 from server.admin_web.accounts import add_user
+
+from ..conftest import RealServer, serve_caisse
 
 _SPEC = importlib.util.spec_from_file_location(
     "ssa_server_test_helpers", Path(__file__).resolve().parent.parent / "server" / "conftest.py"
@@ -128,7 +131,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSPHRASE = "console-test-passphrase"
 
 
 @pytest.fixture(scope="module")
@@ -150,61 +152,25 @@ def browser(service_missing):
 @pytest.fixture(scope="module")
 def console_server(tmp_path_factory):
     """``ssa-server`` on a fresh caisse with a bank account for SEPA and two console accounts."""
-    import json
-    import os
-    import socket
-    import subprocess
-    import time
+
+    def prepare(server: RealServer) -> None:
+        config_file = server.data / "config.json"
+        config = json.loads(config_file.read_text())
+        config.update(sepa_debtor_name="Caisse test", sepa_debtor_iban="BE62510007547061")
+        config_file.write_text(json.dumps(config))
+        server.admin("user", "add", "--email", ADMIN[0], "--role", "admin",
+                     SSA_ADMIN_PASSWORD=ADMIN[1])  # fmt: skip
+        server.admin("user", "add", "--email", OPERATOR[0], SSA_ADMIN_PASSWORD=OPERATOR[1])
 
     data = tmp_path_factory.mktemp("console-caisse")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "SSA_PASSPHRASE": PASSPHRASE}
-    admin = Path(sys.executable).parent / "ssa-admin"
-
-    def run(*args: str, **extra: str) -> dict:
-        proc = subprocess.run(
-            [admin, "--data", str(data), *args],
-            env={**env, **extra},
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert proc.returncode == 0, proc.stderr
-        return json.loads(proc.stdout.splitlines()[-1])
-
-    init = run("init", "--caisse", "be-console-test", "--kdf", "interactive", "--base-url", url)
-    config = json.loads((data / "config.json").read_text())
-    config.update(sepa_debtor_name="Caisse test", sepa_debtor_iban="BE62510007547061")
-    (data / "config.json").write_text(json.dumps(config))
-    run("user", "add", "--email", ADMIN[0], "--role", "admin", SSA_ADMIN_PASSWORD=ADMIN[1])
-    run("user", "add", "--email", OPERATOR[0], SSA_ADMIN_PASSWORD=OPERATOR[1])
-    proc = subprocess.Popen(
-        [Path(sys.executable).parent / "ssa-server", "--data", str(data), "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    for _ in range(150):
-        try:
-            if httpx.get(url + "/healthz").status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"ssa-server did not start: {proc.stderr.read().decode()[-2000:]}")
-    yield {
-        "url": url,
-        "data": data,
-        "env": env,
-        "root_public_key": bytes.fromhex(init["root_public_key"]),
-        "cli": run,
-    }
-    proc.terminate()
-    proc.wait(10)
+    with serve_caisse(data, caisse="be-console-test", prepare=prepare) as server:
+        yield {
+            "url": server.url,
+            "data": server.data,
+            "env": server.env,
+            "root_public_key": server.root_public_key,
+            "cli": server.admin,
+        }
 
 
 def browser_login(page, url: str, who: tuple[str, str]) -> None:
