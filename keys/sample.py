@@ -12,9 +12,22 @@ from dataclasses import dataclass, field
 from nacl.signing import SigningKey
 
 from . import ed25519, tokens
+from .b64url import b64url_encode
 from .trust_list import Issuer, TrustList, sign_trust_list
 
 DAY = 86_400
+
+
+def key_with_leading_dash() -> SigningKey:
+    """A key whose base64url public key begins with '-' (one in 64 do).
+
+    Command lines must take such keys as readily as any other; tests use this
+    one instead of waiting for a random key to trip over it.
+    """
+    while True:
+        key = SigningKey.generate()
+        if b64url_encode(bytes(key.verify_key)).startswith("-"):
+            return key
 
 
 @dataclass

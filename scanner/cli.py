@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
+from keys.cli_args import glue_dash_values
+
+DASH_VALUE_OPTIONS = ("--root-key",)  # base64url may begin with "-"
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -87,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(glue_dash_values(argv, DASH_VALUE_OPTIONS))
     if args.command == "verify":
         from . import verify_command
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from keys import keystore
+from keys.cli_args import glue_dash_values
 
 from . import admin_cli_ledger, members, merchants
 from . import config as config_mod
@@ -44,6 +45,9 @@ ERRORS = (
     *admin_cli_ledger.ERRORS,
     *cli_users.ERRORS,
 )
+
+# Values that may begin with "-": a base64url key, a free-text note or name.
+DASH_VALUE_OPTIONS = ("--key", "--note", "--name")
 
 
 def _root(caisse: Caisse):  # type: ignore[no-untyped-def]
@@ -306,7 +310,8 @@ async def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser().parse_args(glue_dash_values(argv, DASH_VALUE_OPTIONS))
     if not args.data:
         say("ssa-admin: --data DIR (or SSA_DATA) is required")
         return 2

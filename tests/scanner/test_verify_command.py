@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from keys.sample import SampleCaisse
+from keys.sample import SampleCaisse, key_with_leading_dash
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,6 +59,19 @@ def test_the_root_key_may_be_base64url(setup) -> None:
     b64 = base64.urlsafe_b64encode(caisse.root_public_key).rstrip(b"=").decode()
     args[args.index("--root-key") + 1] = b64
     assert _codes(_cli(*args, caisse.voucher())) == ["OK"]
+
+
+def test_a_base64url_root_key_beginning_with_a_dash_is_taken_as_the_value(
+    tmp_path: Path,
+) -> None:
+    caisse = SampleCaisse(now=int(time.time()), root_key=key_with_leading_dash())
+    (tmp_path / "tl.cose").write_bytes(caisse.signed_trust_list())
+    b64 = base64.urlsafe_b64encode(caisse.root_public_key).rstrip(b"=").decode()
+    assert b64.startswith("-")
+    proc = _cli("--trust-list", str(tmp_path / "tl.cose"), "--root-key", b64,
+                "--merchant", "m-shop", caisse.voucher())  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert _codes(proc) == ["OK"]
 
 
 def test_a_trust_list_under_another_root_exits_3(setup) -> None:

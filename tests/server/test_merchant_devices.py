@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from nacl.signing import SigningKey
 
+from keys.sample import key_with_leading_dash
 from keys.signed_request import b64url_encode
 from server import codes, merchants
 from server.admin import open_caisse
@@ -84,7 +85,7 @@ def test_ssa_admin_lists_devices_and_revokes_one_by_key(admin):  # noqa: F811
     init(admin)
     code, (shop,), _ = admin("merchant", "add", "--name", "Épicerie", "--iban", "BE71096123456769")
     assert code == 0
-    keys = [SigningKey.generate() for _ in range(2)]
+    keys = [key_with_leading_dash(), SigningKey.generate()]  # argparse's '-' trap
 
     async def enrol() -> None:
         url = admin.db[1] if admin.db else None
