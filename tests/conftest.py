@@ -20,6 +20,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from hypothesis import settings
+
+# Fuzz tests prove what inputs do, not how fast: a per-example deadline would
+# turn a busy CI machine into a failure. Speed is measured in bench/.
+settings.register_profile("ssa", deadline=None, print_blob=True)
+settings.load_profile("ssa")
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS_DIR = ROOT / "tests" / "vectors"
