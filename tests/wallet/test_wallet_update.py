@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from playwright.sync_api import expect
 from wallet_browser import activate, close_qr, pay, scan, wait_offline_ready, wait_ready
@@ -23,10 +26,17 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new))
 
 
-def next_version(wallet: Path) -> None:
-    """The next release: a changed page and a changed module, and sw.js stamped anew."""
+def next_version(wallet: Path, *, schema_step: str | None = None) -> None:
+    """The next release: a changed page and a changed module, and sw.js stamped anew;
+    with ``schema_step``, also the next version of the wallet's database."""
     edit(wallet / "index.html", "<body>", '<body data-shell="next">')
     edit(wallet / "js" / "i18n.js", "pay: 'Pay',", "pay: 'Pay now',")
+    if schema_step:
+        edit(
+            wallet / "js" / "store.js",
+            "];\nconst DB_VERSION",
+            f"  {schema_step},\n];\nconst DB_VERSION",
+        )
     subprocess.run(["node", str(wallet / "tools" / "stamp.mjs")], check=True, capture_output=True)
 
 
@@ -81,15 +91,20 @@ def test_a_new_version_takes_over_and_keeps_the_members_data(new_page, tmp_path)
         assert (token.seq, token.cumulative_cents) == (2, 1500)
 
 
-def test_an_update_never_takes_the_qr_off_the_screen(new_page, tmp_path):
+@contextmanager
+def showing_a_qr(new_page, tmp_path: Path) -> Iterator[tuple[Path, FakeCaisse, Any, str]]:
+    """A copy of the wallet, activated and ready offline, showing a 3 € QR at the till."""
     wallet = tmp_path / "wallet_pwa"
     shutil.copytree(WALLET_DIR, wallet)
     with RunningCaisse(FakeCaisse(wallet_dir=wallet)) as caisse:
         page = new_page()
         activate(page, caisse)
         wait_offline_ready(page)
-        qr = pay(page, "3")  # the QR is on screen at the till...
+        yield wallet, caisse, page, pay(page, "3")
 
+
+def test_an_update_never_takes_the_qr_off_the_screen(new_page, tmp_path):
+    with showing_a_qr(new_page, tmp_path) as (wallet, caisse, page, qr):
         next_version(wallet)  # ...when the phone finds the new version
         new_cache = f"ssa-wallet-{sw_version(wallet)}"
         page.evaluate("() => navigator.serviceWorker.getRegistration().then(r => r.update())")
@@ -105,3 +120,35 @@ def test_an_update_never_takes_the_qr_off_the_screen(new_page, tmp_path):
         expect(page.locator("body")).to_have_attribute("data-shell", "next", timeout=15_000)
         wait_ready(page)
         expect(page.get_by_test_id("balance")).to_have_text("€147.50")
+
+
+def test_a_tab_showing_a_qr_lets_another_tab_upgrade_the_database(new_page, tmp_path):
+    # The old tab holds the database at version 1, its QR on screen.
+    with showing_a_qr(new_page, tmp_path) as (wallet, caisse, old_tab, qr):
+        next_version(
+            wallet,
+            schema_step="(db, tx) => tx.objectStore('payments').createIndex('byCti', 'ctiHex')",
+        )
+        new_tab = old_tab.context.new_page()
+        new_tab.goto(old_tab.url.split("#")[0])
+        # The new tab moves to the new shell, whose upgrade needs the old tab's connection.
+        expect(new_tab.locator("body")).to_have_attribute("data-shell", "next", timeout=15_000)
+        wait_ready(new_tab)
+        expect(new_tab.get_by_test_id("balance")).to_have_text("€147.50")
+        assert new_tab.evaluate("""() => new Promise((resolve) => {
+            const req = indexedDB.open('ssa-wallet');
+            req.onsuccess = () => {
+              const db = req.result;
+              resolve([db.version, [...db.transaction('payments').objectStore('payments')
+                                       .indexNames]]);
+              db.close();
+            };
+        })""") == [2, ["byCti"]]  # fmt: skip
+
+        expect(old_tab.get_by_test_id("payment-qr")).to_be_visible()  # never taken away
+        assert scan(caisse, MemoryJournal(), qr).ok
+        close_qr(old_tab)  # the member is done: the old tab moves to the new version too
+        expect(old_tab.locator("body")).to_have_attribute("data-shell", "next", timeout=15_000)
+        wait_ready(old_tab)
+        expect(old_tab.get_by_test_id("balance")).to_have_text("€147.50")
+        expect(old_tab.get_by_test_id("history").locator("li")).to_have_count(1)

@@ -222,8 +222,8 @@ async function closeQr() {
   wakeLock = null;
   const back = lastFocus?.isConnected && lastFocus !== document.body ? lastFocus : $('amount-input');
   back.focus();
+  if (applyUpdate()) return; // a newer version may hold the database: go to it first
   await renderHome();
-  applyUpdate();
 }
 
 // -- sync --------------------------------------------------------------------
@@ -271,10 +271,11 @@ function tick() {
  * typed. The member's data is in IndexedDB and is untouched by an update.
  */
 function applyUpdate({ evenIfTyped = false } = {}) {
-  if (!updateReady || shownPayment || busy || syncing) return;
-  if (!evenIfTyped && ($('amount-input').value.trim() || $('code-input').value.trim())) return;
+  if (!updateReady || shownPayment || busy || syncing) return false;
+  if (!evenIfTyped && ($('amount-input').value.trim() || $('code-input').value.trim())) return false;
   updateReady = false;
   location.reload();
+  return true;
 }
 
 function watchUpdates() {
@@ -342,6 +343,10 @@ async function start() {
   onOtherTabChange(async () => {
     await wallet.reload().catch(() => {}); // another tab paid or synced: show its balance
     if (!shownPayment) await render();
+  });
+  addEventListener('ssa-storage-upgraded', () => {
+    updateReady = true; // a newer wallet took the database: move to it when safe
+    applyUpdate();
   });
   window.addEventListener('online', () => {
     renderHome();

@@ -4,12 +4,12 @@
 // crash or a reload can never reuse a sequence number (SPEC §5 rule 13).
 
 const DB_NAME = 'ssa-wallet';
-const DB_VERSION = 1;
 
 export class BalanceError extends Error {}
 export class StorageError extends Error {}
 
 let dbPromise = null;
+let upgradedAway = false; // a newer version upgraded the database: this page must reload
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -26,18 +26,48 @@ function committed(tx) {
   });
 }
 
+/**
+ * Schema steps by version, each given the database and the upgrade transaction: a new
+ * release appends one, and the upgrade runs the steps between the version on the phone
+ * and its own, keeping the member's data.
+ */
+const UPGRADES = [
+  (db) => {
+    db.createObjectStore('meta');
+    db.createObjectStore('credentials', { keyPath: 'ctiHex' });
+    db.createObjectStore('payments', { keyPath: ['ctiHex', 'seq'] });
+  },
+];
+const DB_VERSION = UPGRADES.length;
+
+/**
+ * A newer wallet in another tab needs this tab's connection closed to upgrade the
+ * database: close it at once (running transactions still finish) and tell the page, which
+ * reloads into the new version at its first safe moment. A QR already shown stays valid:
+ * it was committed before it appeared.
+ */
 export function openDb() {
+  if (upgradedAway) return Promise.reject(new StorageError('a newer wallet holds the database'));
   dbPromise ??= new Promise((resolve, reject) => {
     const req = indexedDB.open(DB_NAME, DB_VERSION);
-    req.onupgradeneeded = () => {
-      const db = req.result;
-      db.createObjectStore('meta');
-      db.createObjectStore('credentials', { keyPath: 'ctiHex' });
-      db.createObjectStore('payments', { keyPath: ['ctiHex', 'seq'] });
+    req.onupgradeneeded = (event) => {
+      for (let v = event.oldVersion; v < DB_VERSION; v += 1) UPGRADES[v](req.result, req.transaction);
     };
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(new StorageError(String(req.error)));
-    req.onblocked = () => reject(new StorageError('database blocked by another tab'));
+    req.onsuccess = () => {
+      const db = req.result;
+      db.onversionchange = () => {
+        db.close();
+        upgradedAway = true;
+        dispatchEvent(new Event('ssa-storage-upgraded'));
+      };
+      resolve(db);
+    };
+    req.onerror = () => {
+      dbPromise = null;
+      reject(new StorageError(String(req.error)));
+    };
+    // onblocked: an older tab still holds the database; it closes it on versionchange
+    // and this request then proceeds by itself, so there is nothing to do but wait.
   });
   return dbPromise;
 }
