@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 from nacl.signing import SigningKey, VerifyKey
 
+from bench.postgres import UNREACHABLE, local_url, scratch_schema
 from keys import tokens
 from keys.signed_request import b64url_decode, b64url_encode, sign_request
 from server import members, merchants
@@ -31,7 +32,6 @@ CREDENTIALS = 300
 PAYMENTS_PER_CREDENTIAL = 10
 BATCH_SCANS = 200
 PASSPHRASE = "bench-passphrase"
-PG_URLS = ("postgresql://postgres@127.0.0.1:5432/test", "postgresql://root@127.0.0.1:5432/test")
 
 
 def raw_verify_rate(payments: list[bytes], issuer_key: bytes) -> float:
@@ -143,19 +143,6 @@ async def activate_wallets(
     return wallets
 
 
-async def _postgres_url() -> str | None:
-    import asyncpg
-
-    for url in PG_URLS:
-        try:
-            conn = await asyncpg.connect(url, timeout=3)
-        except Exception:
-            continue
-        await conn.close()
-        return url
-    return None
-
-
 def _measure(name: str, database_url: str | None, schema: str | None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         result = asyncio.run(_intake_rate(Path(tmp), database_url, schema))
@@ -176,19 +163,13 @@ def _measure(name: str, database_url: str | None, schema: str | None) -> dict:
 
 def run() -> dict:
     out: dict = {"sqlite": _measure("sqlite", None, None)}
-    pg = asyncio.run(_postgres_url())
+    pg = local_url()
     if pg is None:
-        reason = "PostgreSQL not reachable at 127.0.0.1:5432 (database test)"
-        print(f"   postgres   skipped: {reason}", flush=True)
-        out["postgres"] = {"skipped": reason}
+        print(f"   postgres   skipped: {UNREACHABLE}", flush=True)
+        out["postgres"] = {"skipped": UNREACHABLE}
         return out
-    schema = f"ssa_bench_{secrets.token_hex(4)}"
-    try:
+    with scratch_schema(pg) as schema:
         out["postgres"] = _measure("postgres", pg, schema)
-    finally:
-        from server.db_postgres import PostgresDatabase
-
-        asyncio.run(PostgresDatabase(pg, schema=schema).drop_schema())
     return out
 
 

@@ -23,12 +23,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import httpx
 from nacl.signing import SigningKey
 
-from bench.bench_intake import PASSPHRASE, _postgres_url, activate_wallets, raw_verify_rate
+from bench.bench_intake import PASSPHRASE, activate_wallets, raw_verify_rate
+from bench.postgres import UNREACHABLE, local_url, scratch_schema
 from keys import tokens
 from keys.signed_request import b64url_encode, sign_request
 from server import merchants
@@ -226,20 +228,12 @@ def _sample_credential(cfg, app) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _large_in_subprocess(name: str, url: str | None) -> dict:
-    schema = f"ssa_bench_{secrets.token_hex(4)}" if url else None
-    code = (
-        "import asyncio, json, sys; from bench.bench_reconcile import _large; "
-        f"print(json.dumps(asyncio.run(_large({LARGE_N}, {url!r}, {schema!r}))))"
-    )
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    with scratch_schema(url) if url else nullcontext(None) as schema:
+        code = (
+            "import asyncio, json, sys; from bench.bench_reconcile import _large; "
+            f"print(json.dumps(asyncio.run(_large({LARGE_N}, {url!r}, {schema!r}))))"
         )
-    finally:
-        if url:
-            from server.db_postgres import PostgresDatabase
-
-            asyncio.run(PostgresDatabase(url, schema=schema).drop_schema())
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if proc.returncode != 0:
         print(proc.stderr[-2000:], flush=True)
         return {"error": proc.stderr.strip().splitlines()[-1] if proc.stderr else "failed"}
@@ -255,17 +249,12 @@ def _large_in_subprocess(name: str, url: str | None) -> dict:
 
 def run() -> dict:
     out: dict = {"sqlite": _throughput("sqlite", None, None)}
-    pg = asyncio.run(_postgres_url())
+    pg = local_url()
     if pg is None:
-        out["postgres"] = {"skipped": "PostgreSQL not reachable at 127.0.0.1:5432 (database test)"}
+        out["postgres"] = {"skipped": UNREACHABLE}
     else:
-        schema = f"ssa_bench_{secrets.token_hex(4)}"
-        try:
+        with scratch_schema(pg) as schema:
             out["postgres"] = _throughput("postgres", pg, schema)
-        finally:
-            from server.db_postgres import PostgresDatabase
-
-            asyncio.run(PostgresDatabase(pg, schema=schema).drop_schema())
     out["large_sqlite"] = _large_in_subprocess("sqlite", None)
     if pg is not None:
         out["large_postgres"] = _large_in_subprocess("postgres", pg)

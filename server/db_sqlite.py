@@ -19,6 +19,8 @@ from .database import Connection, Database, DatabaseError, Row
 
 
 class _SQLiteConnection(Connection):
+    dialect = "sqlite"
+
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
 

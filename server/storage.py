@@ -49,6 +49,11 @@ _SCAN_COLUMNS = (
     "amount_cents, cumulative_cents, iat, aud, merchant_id, batch_id, scanned_at, "
     "received_at, trust_list_seq, scanner_result"
 )
+_SCAN_TYPES = (
+    *("bytea", "bytea", "text", "text", "text", "text", "bytea", "text", "bytea", "bytea"),
+    *("bigint", "bigint", "bigint", "bigint", "text", "text", "text", "bigint", "bigint"),
+    *("bigint", "text"),
+)
 
 
 class Queries:
@@ -430,13 +435,11 @@ class Queries:
             )
             for s in scans
         ]
-        if rows:
-            marks = ", ".join("?" * 21)
-            await self.conn.executemany(
-                f"INSERT INTO scans ({_SCAN_COLUMNS}) VALUES ({marks}) "
-                "ON CONFLICT (scan_key) DO NOTHING",
-                rows,
-            )
+        await self.conn.insert_many(
+            f"INSERT INTO scans ({_SCAN_COLUMNS}) {{rows}} ON CONFLICT (scan_key) DO NOTHING",
+            _SCAN_TYPES,
+            rows,
+        )
 
     async def insert_batch(
         self,

@@ -23,6 +23,9 @@ _RECEIPT_COLUMNS = (
 )
 
 
+_ITEM_TYPES = ("bytea", "text", "text", "bigint", "bigint", "bytea", "text", "bigint", "text")
+
+
 def _marks(n: int) -> str:
     return ", ".join("?" * n)
 
@@ -173,22 +176,23 @@ class LedgerQueries:
     async def insert_items(self, items: Sequence[tuple[Any, ...]]) -> None:
         """(scan_key, merchant_id, outcome, settlement_id, amount, token_id, kind, scanned_at,
         finding_id) rows; one already there is skipped, never paid twice."""
-        if items:
-            await self.conn.executemany(
-                "INSERT INTO settlement_items (scan_key, merchant_id, outcome, settlement_id, "
-                "amount_cents, token_id, kind, scanned_at, finding_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                items,
-            )
+        await self.conn.insert_many(
+            "INSERT INTO settlement_items (scan_key, merchant_id, outcome, settlement_id, "
+            "amount_cents, token_id, kind, scanned_at, finding_id) {rows} ON CONFLICT DO NOTHING",
+            _ITEM_TYPES,
+            items,
+        )
 
     async def mark_settled(
         self, settlement_id: int, scans: Sequence[bytes], copies: Sequence[tuple[bytes, str]]
     ) -> None:
-        if scans:
-            await self.conn.executemany(
-                "UPDATE scans SET settlement_id = ? WHERE scan_key = ? AND settlement_id IS NULL",
-                [(settlement_id, key) for key in scans],
-            )
+        await self.conn.execute_in(
+            "UPDATE scans SET settlement_id = ? WHERE {in} AND settlement_id IS NULL",
+            settlement_id,
+            column="scan_key",
+            values=scans,
+            sql_type="bytea",
+        )
         if copies:
             await self.conn.executemany(
                 "UPDATE scan_copies SET settlement_id = ? WHERE scan_key = ? AND merchant_id = ? "

@@ -26,10 +26,10 @@ from server import members, merchants
 from server.admin import init_caisse
 from server.app import create_app
 from server.config import Config, RateLimit
+from server.db_postgres import LOCAL_TEST_URLS, first_reachable
 from server.keyring import KeyRing, create_issuer_key, create_root_key
 
 PASSPHRASE = "test-passphrase"
-PG_USERS = ("postgres", "root")
 
 
 @pytest.fixture
@@ -56,23 +56,11 @@ def key_material(tmp_path_factory: pytest.TempPathFactory) -> KeyMaterial:
 _pg_url: list[str | None] = []
 
 
-async def _find_postgres() -> str | None:
-    import asyncpg
-
-    for user in PG_USERS:
-        url = f"postgresql://{user}@127.0.0.1:5432/test"
-        try:
-            conn = await asyncpg.connect(url, timeout=3)
-        except Exception:
-            continue
-        await conn.close()
-        return url
-    return None
-
-
 def postgres_url() -> str | None:
     if not _pg_url:
-        _pg_url.append(os.environ.get("SSA_TEST_POSTGRES") or asyncio.run(_find_postgres()))
+        _pg_url.append(
+            os.environ.get("SSA_TEST_POSTGRES") or asyncio.run(first_reachable(LOCAL_TEST_URLS))
+        )
     return _pg_url[0]
 
 

@@ -58,3 +58,29 @@ async def test_trust_lists_are_kept_and_indexed_by_issue_time(storage):
         assert await q.trust_list_index() == [(1, 1000), (2, 1500)]
         assert bytes(await q.trust_list_body(1)) == b"one"
         assert (await q.latest_trust_list())["seq"] == 2
+
+
+async def test_bulk_insert_and_update_keep_nulls_skip_conflicts_and_cross_chunks(storage):
+    """The set-at-once statements reconciliation and intake rely on behave alike on both
+    databases: NULLs kept, conflicts skipped, more values than one IN list holds."""
+    from server.database import IN_CHUNK
+
+    table = "CREATE TABLE bulk (k {blob} PRIMARY KEY, t TEXT, n BIGINT, mark BIGINT)"
+    async with storage.transaction() as q:
+        await q.conn.execute(table.format(blob=storage.db.blob()))
+        rows = [(i.to_bytes(4, "big"), None if i % 2 else f"é{i}", i, None) for i in range(1203)]
+        sql = "INSERT INTO bulk (k, t, n, mark) {rows} ON CONFLICT DO NOTHING"
+        types = ("bytea", "text", "bigint", "bigint")
+        await q.conn.insert_many(sql, types, rows)
+        await q.conn.insert_many(sql, types, [(b"\0\0\0\1", "again", -1, None)])  # conflict
+        await q.conn.insert_many(sql, types, [])
+        keys = [r[0] for r in rows[: IN_CHUNK * 2 + 7]]
+        update = "UPDATE bulk SET mark = ? WHERE {in} AND mark IS NULL"
+        await q.conn.execute_in(update, 7, column="k", values=keys, sql_type="bytea")
+        await q.conn.execute_in(update, 8, column="k", values=keys, sql_type="bytea")  # no-op
+        await q.conn.execute_in(update, 9, column="k", values=[], sql_type="bytea")
+    async with storage.read() as q:
+        got = await q.conn.fetchall("SELECT k, t, n, mark FROM bulk ORDER BY k")
+    assert [(bytes(r[0]), r[1], r[2], r[3]) for r in got] == [
+        (k, t, n, 7 if i < len(keys) else None) for i, (k, t, n, _) in enumerate(rows)
+    ]
