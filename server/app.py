@@ -118,7 +118,7 @@ def create_app(
         keyring=keyring,
         trust_lists=trust_lists,
         intake=Intake(storage, trust_lists, config),
-        limiter=FailureLimiter(config.rate_limit, clock),
+        limiter=FailureLimiter(storage, config.rate_limit, clock),
         clock=clock,
     )
 

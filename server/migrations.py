@@ -263,6 +263,18 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE INDEX admin_audit_actor ON admin_audit (actor, seq)""",
         """ALTER TABLE members ADD COLUMN language TEXT""",
     ],
+    # Failure counters for rate limits, shared by every server process (storage_failures).
+    4: [
+        """CREATE TABLE failures (
+            scope TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            n BIGINT NOT NULL,
+            since BIGINT NOT NULL,
+            last_at BIGINT NOT NULL,
+            PRIMARY KEY (scope, subject)
+        )""",
+        """CREATE INDEX failures_last_at ON failures (last_at)""",
+    ],
 }
 
 

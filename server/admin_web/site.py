@@ -73,7 +73,7 @@ def create_admin_app(ctx: AppContext) -> Starlette:
         ctx=ctx,
         sessions=Sessions(ctx.storage, load_secret(ctx.config.data_dir)),
         pages=Pages(ctx.config.timezone),
-        throttle=LoginThrottle(ctx.clock),
+        throttle=LoginThrottle(ctx.storage, ctx.clock),
     )
     app.add_middleware(SecurityHeaders)
     return app

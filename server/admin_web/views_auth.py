@@ -77,7 +77,7 @@ async def login(call: Call) -> Response:
     if len(password) > MAX_PASSWORD:
         password = password[: MAX_PASSWORD + 1]
     throttle = call.site.throttle
-    wait = throttle.wait_s(email, call.ip)
+    wait = await throttle.wait_s(email, call.ip)
     if wait > 0:
         minutes = max(1, (wait + 59) // 60)
         response = _login_page(
@@ -93,7 +93,7 @@ async def login(call: Call) -> Response:
     role = await check_login(call.ctx.storage, email, password)
     now = call.now()
     if role is None:
-        throttle.failed(email, call.ip)
+        await throttle.failed(email, call.ip)
         async with call.ctx.storage.transaction() as q:
             await AdminQueries.of(q).append_audit(
                 actor=None, action="login.failed", target=email, detail={"ip": call.ip}, now=now
@@ -104,7 +104,7 @@ async def login(call: Call) -> Response:
             status=401,
             error=call._("This e-mail address and password do not match."),
         )
-    throttle.succeeded(email)
+    await throttle.succeeded(email)
     cookie = await call.site.sessions.start(email, now)
     async with call.ctx.storage.transaction() as q:
         aq = AdminQueries.of(q)

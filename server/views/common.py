@@ -19,16 +19,16 @@ async def code_request(request: Request, c: AppContext) -> tuple[bytes, bytes]:
     cannot be a code counts as a failed guess like a wrong one.
     """
     client = client_ip(request)
-    c.limiter.check(client)
+    await c.limiter.check(client)
     obj = json_object(await read_body(request, c.config.max_body_bytes))
     code = string(obj, "code", max_len=codes.MAX_INPUT)
     key = public_key(obj)
     digest = codes.code_hash(code)  # type: ignore[arg-type]
     if digest is None:
-        invalid_code(request, c)
+        await invalid_code(request, c)
     return digest, key  # type: ignore[return-value]
 
 
-def invalid_code(request: Request, c: AppContext) -> NoReturn:
-    c.limiter.failed(client_ip(request))
+async def invalid_code(request: Request, c: AppContext) -> NoReturn:
+    await c.limiter.failed(client_ip(request))
     raise BadRequest("INVALID_CODE", "this code is unknown, already used or expired")

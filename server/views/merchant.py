@@ -35,7 +35,7 @@ async def enroll_scanner(request: Request) -> Response:
     except MerchantError as exc:
         raise ApiError(exc.error, str(exc), status=_STATUS.get(exc.error, 400)) from None
     if merchant_id is None:
-        invalid_code(request, c)
+        await invalid_code(request, c)
     current = await c.trust_lists.current(now)
     return JSONResponse(
         {

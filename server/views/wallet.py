@@ -31,7 +31,7 @@ async def activate_wallet(request: Request) -> Response:
     except MemberError as exc:
         raise ApiError(exc.error, str(exc), status=_STATUS.get(exc.error, 400)) from None
     if activation is None:
-        invalid_code(request, c)
+        await invalid_code(request, c)
     encoded = [b64url_encode(cred) for cred in activation.credentials]
     return JSONResponse({"credential": encoded[0], "credentials": encoded})
 

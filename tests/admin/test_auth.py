@@ -15,7 +15,7 @@ from server.admin_web.audit_chain import verify_audit_chain
 from server.admin_web.passwords import hash_password, verify_password
 from server.storage_admin import AdminQueries
 
-from .conftest import ADMIN, OPERATOR, Console, csrf_of
+from .conftest import ADMIN, OPERATOR, Console, Harness, csrf_of
 
 pytestmark = pytest.mark.anyio
 
@@ -91,6 +91,20 @@ async def test_ten_wrong_passwords_slow_the_account_down(accounts) -> None:
     accounts.clock.advance(int(blocked.headers["retry-after"]) + 1)
     assert (await console.login(*ADMIN)).status_code == 303
     await console.close()
+
+
+async def test_a_restarted_server_still_slows_the_account_down(accounts) -> None:
+    console = Console(accounts)
+    for i in range(6):
+        await console.login(ADMIN[0], f"wrong-{i}")
+    await console.close()
+    restarted = await Harness(accounts.cfg, accounts.backend, accounts.keys, accounts.clock).start()
+    try:
+        console = Console(restarted)
+        assert (await console.login(*ADMIN)).status_code == 429
+        await console.close()
+    finally:
+        await restarted.stop()
 
 
 async def test_one_address_guessing_many_accounts_is_blocked(accounts) -> None:

@@ -10,6 +10,8 @@ from keys.signed_request import b64url_decode, b64url_encode, sign_request
 from keys.trust_list import open_trust_list
 from server import merchants
 
+from .conftest import Harness
+
 pytestmark = pytest.mark.anyio
 BATCHES = "/api/v1/merchant/batches"
 
@@ -161,6 +163,27 @@ async def test_code_guessing_hits_the_per_address_limit_then_recovers(api, clock
         "/api/v1/merchant/enroll", json={"code": shop.code, "public_key": key}
     )
     assert r.status_code == 200
+
+
+async def test_two_server_processes_and_a_restart_share_one_failure_count(api):
+    """Counts live in the database: a guesser gains nothing by spreading tries over the
+    servers behind a load balancer, or by waiting for a restart."""
+    key = b64url_encode(bytes(SigningKey.generate().verify_key))
+    wrong = {"code": "AAAA-AAAA-AAAA-AAAA-AAAA", "public_key": key}
+    other = await Harness(api.cfg, api.backend, api.keys, api.clock).start()
+    try:
+        for i in range(api.cfg.rate_limit.per_ip):
+            server = api if i % 2 else other
+            r = await server.client.post("/api/v1/merchant/enroll", json=wrong)
+            assert r.status_code == 400
+    finally:
+        await other.stop()
+    restarted = await Harness(api.cfg, api.backend, api.keys, api.clock).start()
+    try:
+        r = await restarted.client.post("/api/v1/merchant/enroll", json=wrong)
+        assert r.status_code == 429
+    finally:
+        await restarted.stop()
 
 
 async def test_code_guessing_from_many_addresses_hits_the_global_limit(api):
