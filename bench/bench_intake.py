@@ -4,7 +4,8 @@ In-process ASGI (httpx), realistic batches (10 payments per credential, 200
 scans per batch), every token verified and stored. Baseline measured in the
 same run: raw PyNaCl verification of the same payments' two signatures
 (issuer over the credential, member over the payment). Ratio = intake rate /
-raw rate, on SQLite and on PostgreSQL (skipped with a reason if unreachable).
+raw rate, on SQLite and on PostgreSQL (skipped with a reason if unreachable);
+each side is the fastest of three interleaved rounds.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import httpx
 from nacl.signing import SigningKey, VerifyKey
 
-from bench.postgres import UNREACHABLE, local_url, scratch_schema
+from bench.postgres import ROUNDS, UNREACHABLE, local_url, schema_for
 from keys import tokens
 from keys.signed_request import b64url_decode, b64url_encode, sign_request
 from server import members, merchants
@@ -143,15 +144,20 @@ async def activate_wallets(
     return wallets
 
 
-def _measure(name: str, database_url: str | None, schema: str | None) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        result = asyncio.run(_intake_rate(Path(tmp), database_url, schema))
-    raw = raw_verify_rate(result["cose"], result["issuer_key"])
+def _measure(name: str, database_url: str | None) -> dict:
+    result, raw = None, 0.0
+    for _ in range(ROUNDS):
+        with schema_for(database_url) as schema, tempfile.TemporaryDirectory() as tmp:
+            this = asyncio.run(_intake_rate(Path(tmp), database_url, schema))
+        raw = max(raw, raw_verify_rate(this["cose"], this["issuer_key"]))
+        if result is None or this["rate"] > result["rate"]:
+            result = this
+    assert result is not None
     ratio = result["rate"] / raw
     print(
         f"   {name:10s} intake {result['rate']:8.0f} payments/s | raw PyNaCl 2-sig "
         f"{raw:8.0f}/s | ratio {ratio:.2f} ({result['payments']} payments, "
-        f"batches of {BATCH_SCANS})",
+        f"batches of {BATCH_SCANS}, best of {ROUNDS})",
         flush=True,
     )
     return {
@@ -162,14 +168,13 @@ def _measure(name: str, database_url: str | None, schema: str | None) -> dict:
 
 
 def run() -> dict:
-    out: dict = {"sqlite": _measure("sqlite", None, None)}
+    out: dict = {"sqlite": _measure("sqlite", None)}
     pg = local_url()
     if pg is None:
         print(f"   postgres   skipped: {UNREACHABLE}", flush=True)
         out["postgres"] = {"skipped": UNREACHABLE}
-        return out
-    with scratch_schema(pg) as schema:
-        out["postgres"] = _measure("postgres", pg, schema)
+    else:
+        out["postgres"] = _measure("postgres", pg)
     return out
 
 

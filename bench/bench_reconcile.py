@@ -3,7 +3,8 @@
 1. Upload + reconcile of 10,000 payments (100 members × 100 payments over 5
    shops) through the real API (signed batches of 1000) and ``reconcile()``,
    as a ratio to raw PyNaCl two-signature verification of the same payments
-   measured in the same run (goal ≥ 0.5).
+   measured in the same run (goal ≥ 0.5); each side is the fastest of three
+   interleaved rounds, each round on a fresh caisse.
 2. Time and peak memory of ``reconcile()`` over N synthetic accepted payments
    (default 100,000; ``SSA_BENCH_RECONCILE_N=1000000`` for the federal-size
    run) on SQLite and PostgreSQL, each in its own subprocess so its peak RSS
@@ -23,14 +24,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 import httpx
 from nacl.signing import SigningKey
 
 from bench.bench_intake import PASSPHRASE, activate_wallets, raw_verify_rate
-from bench.postgres import UNREACHABLE, local_url, scratch_schema
+from bench.postgres import ROUNDS, UNREACHABLE, local_url, schema_for
 from keys import tokens
 from keys.signed_request import b64url_encode, sign_request
 from server import merchants
@@ -129,14 +129,20 @@ async def _upload_and_reconcile(tmp: Path, database_url: str | None, schema: str
     }
 
 
-def _throughput(name: str, url: str | None, schema: str | None) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        r = asyncio.run(_upload_and_reconcile(Path(tmp), url, schema))
-    raw = raw_verify_rate(r["cose"], r["issuer_key"])
+def _throughput(name: str, url: str | None) -> dict:
+    r, raw = None, 0.0
+    for _ in range(ROUNDS):
+        with schema_for(url) as schema, tempfile.TemporaryDirectory() as tmp:
+            this = asyncio.run(_upload_and_reconcile(Path(tmp), url, schema))
+        raw = max(raw, raw_verify_rate(this["cose"], this["issuer_key"]))
+        if r is None or this["rate"] > r["rate"]:
+            r = this
+    assert r is not None
     ratio = r["rate"] / raw
     print(
         f"   {name:8s} upload+reconcile {r['rate']:7.0f} payments/s (upload {r['upload_s']:.1f} s, "
-        f"reconcile {r['reconcile_s']:.1f} s) | raw PyNaCl 2-sig {raw:7.0f}/s | ratio {ratio:.2f}",
+        f"reconcile {r['reconcile_s']:.1f} s) | raw PyNaCl 2-sig {raw:7.0f}/s | ratio {ratio:.2f} "
+        f"(best of {ROUNDS})",
         flush=True,
     )
     return {
@@ -228,7 +234,7 @@ def _sample_credential(cfg, app) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def _large_in_subprocess(name: str, url: str | None) -> dict:
-    with scratch_schema(url) if url else nullcontext(None) as schema:
+    with schema_for(url) as schema:
         code = (
             "import asyncio, json, sys; from bench.bench_reconcile import _large; "
             f"print(json.dumps(asyncio.run(_large({LARGE_N}, {url!r}, {schema!r}))))"
@@ -248,13 +254,9 @@ def _large_in_subprocess(name: str, url: str | None) -> dict:
 
 
 def run() -> dict:
-    out: dict = {"sqlite": _throughput("sqlite", None, None)}
+    out: dict = {"sqlite": _throughput("sqlite", None)}
     pg = local_url()
-    if pg is None:
-        out["postgres"] = {"skipped": UNREACHABLE}
-    else:
-        with scratch_schema(pg) as schema:
-            out["postgres"] = _throughput("postgres", pg, schema)
+    out["postgres"] = _throughput("postgres", pg) if pg else {"skipped": UNREACHABLE}
     out["large_sqlite"] = _large_in_subprocess("sqlite", None)
     if pg is not None:
         out["large_postgres"] = _large_in_subprocess("postgres", pg)
