@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import resource
@@ -29,8 +28,8 @@ from pathlib import Path
 import httpx
 from nacl.signing import SigningKey
 
-from bench.bench_intake import PASSPHRASE, activate_wallets, raw_verify_rate
-from bench.postgres import ROUNDS, UNREACHABLE, local_url, schema_for
+from bench.bench_intake import PASSPHRASE, ROUNDS, activate_wallets, fastest_round
+from bench.postgres import UNREACHABLE, local_url, schema_for
 from keys import tokens
 from keys.signed_request import b64url_encode, sign_request
 from server import merchants
@@ -130,14 +129,7 @@ async def _upload_and_reconcile(tmp: Path, database_url: str | None, schema: str
 
 
 def _throughput(name: str, url: str | None) -> dict:
-    r, raw = None, 0.0
-    for _ in range(ROUNDS):
-        with schema_for(url) as schema, tempfile.TemporaryDirectory() as tmp:
-            this = asyncio.run(_upload_and_reconcile(Path(tmp), url, schema))
-        raw = max(raw, raw_verify_rate(this["cose"], this["issuer_key"]))
-        if r is None or this["rate"] > r["rate"]:
-            r = this
-    assert r is not None
+    r, raw = fastest_round(_upload_and_reconcile, url)
     ratio = r["rate"] / raw
     print(
         f"   {name:8s} upload+reconcile {r['rate']:7.0f} payments/s (upload {r['upload_s']:.1f} s, "

@@ -10,9 +10,6 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from server.db_postgres import LOCAL_TEST_URLS, PostgresDatabase, first_reachable
 
 UNREACHABLE = "PostgreSQL not reachable at 127.0.0.1:5432 (database test)"
-# Rounds of a throughput measure, fastest kept on both sides of a ratio: the machine is
-# shared, and the fastest round is the one least disturbed by the rest of it.
-ROUNDS = 3
 
 
 def local_url() -> str | None:
