@@ -17,9 +17,11 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 from nacl.signing import SigningKey, VerifyKey
+from starlette.applications import Starlette
 
 from bench.postgres import UNREACHABLE, local_url, schema_for
 from keys import tokens
@@ -29,12 +31,14 @@ from server.admin import init_caisse
 from server.app import create_app
 from server.config import Config, RateLimit
 from server.keyring import KeyRing, create_issuer_key, create_root_key
+from server.storage import Storage
 
 CREDENTIALS = 300
 PAYMENTS_PER_CREDENTIAL = 10
 BATCH_SCANS = 200
 PASSPHRASE = "bench-passphrase"
 ROUNDS = 3
+BATCHES = "/api/v1/merchant/batches"
 
 
 def raw_verify_rate(payments: list[bytes], issuer_key: bytes) -> float:
@@ -60,19 +64,67 @@ def raw_verify_rate(payments: list[bytes], issuer_key: bytes) -> float:
     return len(work) / (time.perf_counter() - started)
 
 
-async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) -> dict:
+async def bench_caisse(
+    tmp: Path, database_url: str | None, schema: str | None, *, age_s: int, **config: Any
+) -> tuple[Config, Starlette, tuple[SigningKey, bytes], int]:
+    """A caisse made ``age_s`` ago in ``tmp`` (no code-guessing limit): config, app,
+    issuer (key, kid) and its creation time."""
     cfg = Config(
         data_dir=tmp / "data",
         caisse="bench-caisse",
         kdf_profile="interactive",
         database_url=database_url,
         rate_limit=RateLimit(per_ip=10**6, global_=10**6),
+        **config,
     )
     root, _ = create_root_key(cfg, PASSPHRASE)
     issuer = create_issuer_key(cfg, PASSPHRASE)
-    now = int(time.time()) - 120
+    now = int(time.time()) - age_s
     await init_caisse(cfg, PASSPHRASE, now, schema=schema, root=root, issuer=issuer)
     app = create_app(cfg, keyring=KeyRing(cfg, root, {issuer[1]: issuer[0]}), schema=schema)
+    return cfg, app, issuer, now
+
+
+async def enrolled_scanner(
+    client: httpx.AsyncClient, storage: Storage, cfg: Config, name: str, now: int
+) -> SigningKey:
+    """A new shop, and a till key enrolled for it through the real API."""
+    async with storage.transaction() as q:
+        shop = await merchants.add_merchant(
+            q, cfg, name=name, iban="BE71 0961 2345 6769", bic=None, now=now
+        )
+    key = SigningKey.generate()
+    await client.post(
+        "/api/v1/merchant/enroll",
+        json={"code": shop["enrollment_code"], "public_key": b64url_encode(bytes(key.verify_key))},
+    )
+    return key
+
+
+def signed_batches(
+    scanner: SigningKey, scans: list[dict], size: int, t: int
+) -> list[tuple[bytes, str]]:
+    """(body, Authorization header) of each batch of ``size`` scans, made before timing."""
+    out = []
+    for start in range(0, len(scans), size):
+        body = json.dumps(
+            {"batch_id": secrets.token_hex(8), "scans": scans[start : start + size]}
+        ).encode()
+        out.append((body, sign_request(scanner, "POST", BATCHES, body, t)))
+    return out
+
+
+async def upload(client: httpx.AsyncClient, requests: list[tuple[bytes, str]]) -> int:
+    """Post the batches one after another; how many payments the server accepted."""
+    accepted = 0
+    for body, header in requests:
+        r = await client.post(BATCHES, content=body, headers={"Authorization": header})
+        accepted += r.json()["received"]
+    return accepted
+
+
+async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) -> dict:
+    cfg, app, issuer, now = await bench_caisse(tmp, database_url, schema, age_s=120)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(
@@ -81,18 +133,7 @@ async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) 
     ):
         storage = app.state.ctx.storage
         wallets = await activate_wallets(client, storage, cfg, CREDENTIALS, now)
-        async with storage.transaction() as q:
-            shop = await merchants.add_merchant(
-                q, cfg, name="bench shop", iban="BE71 0961 2345 6769", bic=None, now=now
-            )
-        scanner = SigningKey.generate()
-        await client.post(
-            "/api/v1/merchant/enroll",
-            json={
-                "code": shop["enrollment_code"],
-                "public_key": b64url_encode(bytes(scanner.verify_key)),
-            },
-        )
+        scanner = await enrolled_scanner(client, storage, cfg, "bench shop", now)
         t = int(time.time())
         payments = [
             tokens.encode_payment(
@@ -107,18 +148,9 @@ async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) 
             for key, cred in wallets
         ]
         scans = [{"qr": tokens.to_qr(p), "scanned_at": t, "result": "OK"} for p in payments]
-        requests = []
-        path = "/api/v1/merchant/batches"
-        for start in range(0, len(scans), BATCH_SCANS):
-            body = json.dumps(
-                {"batch_id": secrets.token_hex(8), "scans": scans[start : start + BATCH_SCANS]}
-            ).encode()
-            requests.append((body, sign_request(scanner, "POST", path, body, t)))
-        accepted = 0
+        requests = signed_batches(scanner, scans, BATCH_SCANS, t)
         started = time.perf_counter()
-        for body, header in requests:
-            r = await client.post(path, content=body, headers={"Authorization": header})
-            accepted += r.json()["received"]
+        accepted = await upload(client, requests)
         elapsed = time.perf_counter() - started
     assert accepted == len(payments), f"only {accepted} of {len(payments)} accepted"
     return {

@@ -28,15 +28,17 @@ from pathlib import Path
 import httpx
 from nacl.signing import SigningKey
 
-from bench.bench_intake import PASSPHRASE, ROUNDS, activate_wallets, fastest_round
+from bench.bench_intake import (
+    ROUNDS,
+    activate_wallets,
+    bench_caisse,
+    enrolled_scanner,
+    fastest_round,
+    signed_batches,
+    upload,
+)
 from bench.postgres import UNREACHABLE, local_url, schema_for
 from keys import tokens
-from keys.signed_request import b64url_encode, sign_request
-from server import merchants
-from server.admin import init_caisse
-from server.app import create_app
-from server.config import Config, RateLimit
-from server.keyring import KeyRing, create_issuer_key, create_root_key
 from server.reconcile import reconcile
 from server.storage import ScanRow
 
@@ -44,46 +46,19 @@ MEMBERS, PER_MEMBER, SHOPS, BATCH = 100, 100, 5, 1000
 LARGE_N = int(os.environ.get("SSA_BENCH_RECONCILE_N", "100000"))
 
 
-async def _caisse(tmp: Path, database_url: str | None, schema: str | None):  # type: ignore[no-untyped-def]
-    cfg = Config(
-        data_dir=tmp / "data",
-        caisse="bench-caisse",
-        kdf_profile="interactive",
-        database_url=database_url,
-        rate_limit=RateLimit(per_ip=10**6, global_=10**6),
-        allowance_cents=PER_MEMBER * 100,
-    )
-    root, _ = create_root_key(cfg, PASSPHRASE)
-    issuer = create_issuer_key(cfg, PASSPHRASE)
-    now = int(time.time()) - 300
-    await init_caisse(cfg, PASSPHRASE, now, schema=schema, root=root, issuer=issuer)
-    app = create_app(cfg, keyring=KeyRing(cfg, root, {issuer[1]: issuer[0]}), schema=schema)
-    return cfg, app, issuer, now
-
-
 async def _upload_and_reconcile(tmp: Path, database_url: str | None, schema: str | None) -> dict:
-    cfg, app, issuer, now = await _caisse(tmp, database_url, schema)
+    cfg, app, issuer, now = await bench_caisse(
+        tmp, database_url, schema, age_s=300, allowance_cents=PER_MEMBER * 100
+    )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b") as client,
     ):
         storage = app.state.ctx.storage
         wallets = await activate_wallets(client, storage, cfg, MEMBERS, now)
-        scanners = []
-        for i in range(SHOPS):
-            async with storage.transaction() as q:
-                shop = await merchants.add_merchant(
-                    q, cfg, name=f"shop {i}", iban="BE71 0961 2345 6769", bic=None, now=now
-                )
-            key = SigningKey.generate()
-            await client.post(
-                "/api/v1/merchant/enroll",
-                json={
-                    "code": shop["enrollment_code"],
-                    "public_key": b64url_encode(bytes(key.verify_key)),
-                },
-            )
-            scanners.append(key)
+        scanners = [
+            await enrolled_scanner(client, storage, cfg, f"shop {i}", now) for i in range(SHOPS)
+        ]
         t = int(time.time())
         per_shop: list[list[dict]] = [[] for _ in range(SHOPS)]
         cose = []
@@ -101,19 +76,13 @@ async def _upload_and_reconcile(tmp: Path, database_url: str | None, schema: str
                 per_shop[(w + s) % SHOPS].append(
                     {"qr": tokens.to_qr(p), "scanned_at": t, "result": "OK"}
                 )
-        requests = []
-        path = "/api/v1/merchant/batches"
-        for shop, scans in enumerate(per_shop):
-            for start in range(0, len(scans), BATCH):
-                body = json.dumps(
-                    {"batch_id": secrets.token_hex(8), "scans": scans[start : start + BATCH]}
-                ).encode()
-                requests.append((body, sign_request(scanners[shop], "POST", path, body, t)))
+        requests = [
+            batch
+            for shop, scans in enumerate(per_shop)
+            for batch in signed_batches(scanners[shop], scans, BATCH, t)
+        ]
         started = time.perf_counter()
-        accepted = 0
-        for body, header in requests:
-            r = await client.post(path, content=body, headers={"Authorization": header})
-            accepted += r.json()["received"]
+        accepted = await upload(client, requests)
         uploaded = time.perf_counter()
         summary = await reconcile(storage, cfg, now=t + 1, until=t + 1)
         done = time.perf_counter()
@@ -150,7 +119,9 @@ def _throughput(name: str, url: str | None) -> dict:
 async def _large(n: int, url: str | None, schema: str | None) -> dict:
     """n synthetic accepted payments (10 per credential, 5 shops), then one reconcile."""
     with tempfile.TemporaryDirectory() as tmp:
-        cfg, app, _, now = await _caisse(Path(tmp), url, schema)
+        cfg, app, _, now = await bench_caisse(
+            Path(tmp), url, schema, age_s=300, allowance_cents=PER_MEMBER * 100
+        )
         storage = app.state.ctx.storage
         await storage.open()
         try:
