@@ -44,6 +44,18 @@ async def settle_three_shops(api):
     return shops, await run(api)
 
 
+async def first_statement(api, shop, fmt: str, later: int = 0) -> bytes:
+    """The shop's statement of settlement 1 in ``fmt``, asked for ``later`` seconds on."""
+    return await statement(
+        api.ctx.storage,
+        api.cfg,
+        settlement_id=1,
+        merchant_id=shop.merchant_id,
+        fmt=fmt,
+        now=api.now + later,
+    )
+
+
 @pytest.mark.parametrize("schema", ["pain.001.001.03", "pain.001.001.09"])
 async def test_the_sepa_file_validates_against_the_xsd_and_its_control_sum_equals_the_payouts(
     api, schema
@@ -78,26 +90,12 @@ async def test_statements_list_each_payment_with_total_and_reference_and_never_c
     shops, summary = await settle_three_shops(api)
     shop = shops[1]
     line = next(p for p in summary.payouts if p["merchant_id"] == shop.merchant_id)
-    body = await statement(
-        api.ctx.storage,
-        api.cfg,
-        settlement_id=1,
-        merchant_id=shop.merchant_id,
-        fmt="csv",
-        now=api.now,
-    )
+    body = await first_statement(api, shop, "csv")
     rows = list(csv.DictReader(io.StringIO(body.decode()), delimiter=";"))
     assert [r["amount"] for r in rows] == ["10,17 €", "10,17 €", "20,34 €"]
     assert rows[-1]["date"] == "TOTAL" and int(rows[-1]["amount_cents"]) == line["amount_cents"]
     assert all(r["reference"] == line["reference"] for r in rows)
-    html = await statement(
-        api.ctx.storage,
-        api.cfg,
-        settlement_id=1,
-        merchant_id=shop.merchant_id,
-        fmt="html",
-        now=api.now,
-    )
+    html = await first_statement(api, shop, "html")
     assert b"20,34 \xe2\x82\xac" in html and line["reference"].encode() in html
     assert "Épicerie n°1".encode() in html
     # Immutable: even if the shop's data changes, the issued statement is returned as issued.
@@ -105,14 +103,7 @@ async def test_statements_list_each_payment_with_total_and_reference_and_never_c
         await q.conn.execute(
             "UPDATE payouts SET name = 'Renamed' WHERE merchant_id = ?", shop.merchant_id
         )
-    again = await statement(
-        api.ctx.storage,
-        api.cfg,
-        settlement_id=1,
-        merchant_id=shop.merchant_id,
-        fmt="html",
-        now=api.now + 5,
-    )
+    again = await first_statement(api, shop, "html", later=5)
     assert again == html
 
 

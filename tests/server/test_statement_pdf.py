@@ -8,9 +8,8 @@ import pytest
 from pypdf import PdfReader
 
 from server.statement_pdf import latin1
-from server.statements import statement
 
-from .test_settlement_documents import settle_three_shops
+from .test_settlement_documents import first_statement, settle_three_shops
 
 pytestmark = pytest.mark.anyio
 
@@ -23,14 +22,7 @@ async def test_the_pdf_statement_shows_each_payment_the_total_and_the_transfer_r
     shops, summary = await settle_three_shops(api)
     shop = shops[2]
     line = next(p for p in summary.payouts if p["merchant_id"] == shop.merchant_id)
-    pdf = await statement(
-        api.ctx.storage,
-        api.cfg,
-        settlement_id=1,
-        merchant_id=shop.merchant_id,
-        fmt="pdf",
-        now=api.now,
-    )
+    pdf = await first_statement(api, shop, "pdf")
     assert pdf.startswith(b"%PDF-")
     text = text_of(pdf)
     assert line["reference"] in text
@@ -40,14 +32,7 @@ async def test_the_pdf_statement_shows_each_payment_the_total_and_the_transfer_r
     # Immutable once issued, whatever changes afterwards.
     async with api.ctx.storage.transaction() as q:
         await q.conn.execute("UPDATE payouts SET name = 'Renamed'")
-    again = await statement(
-        api.ctx.storage,
-        api.cfg,
-        settlement_id=1,
-        merchant_id=shop.merchant_id,
-        fmt="pdf",
-        now=api.now + 9,
-    )
+    again = await first_statement(api, shop, "pdf", later=9)
     assert again == pdf
 
 
