@@ -15,12 +15,12 @@ from pathlib import Path
 
 from nacl.signing import SigningKey
 
-from . import config as config_mod
-from .config import Config, ConfigError
-from .database import open_database
-from .keyring import create_issuer_key, create_root_key, root_path
-from .storage import Storage
-from .trust import issuer_not_after, sign_new_list
+from server import config as config_mod
+from server.config import Config, ConfigError
+from server.database import open_database
+from server.keyring import create_issuer_key, create_root_key, root_path
+from server.storage import Storage
+from server.trust import issuer_not_after, sign_new_list
 
 
 class AdminError(Exception):

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from keys import keystore
 from keys.cli_args import glue_dash_values
-
-from . import admin_cli_ledger, members, merchants
-from . import config as config_mod
-from .admin import (
+from server import admin_cli_ledger, members, merchants
+from server import config as config_mod
+from server.admin import (
     AdminError,
     Caisse,
     init_caisse,
@@ -27,11 +26,11 @@ from .admin import (
     rotate_issuer_key,
     status,
 )
-from .admin_web import cli_users
-from .cli_io import now, out, say
-from .database import DatabaseError
-from .keyring import KeyRingError, load_root_key
-from .storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
+from server.admin_web import cli_users
+from server.cli_io import now, out, say
+from server.database import DatabaseError
+from server.keyring import KeyRingError, load_root_key
+from server.storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
 ERRORS = (
     AdminError,
@@ -207,7 +206,7 @@ async def cmd_merchant_list(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import ensure_demo
+    from server.demo import ensure_demo
 
     out(await ensure_demo(Path(args.data), args.database, now()))
     return 0

@@ -20,19 +20,18 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
-
-from .admin_web import create_admin_app
-from .config import Config
-from .context import AppContext
-from .database import open_database
-from .errors import HANDLERS
-from .intake import Intake
-from .keyring import KeyRing, open_keyring
-from .ratelimit import FailureLimiter
-from .storage import Storage
-from .trust import TrustLists
-from .views import merchant, public, wallet
-from .wallet_static import WalletFiles
+from server.admin_web import create_admin_app
+from server.config import Config
+from server.context import AppContext
+from server.database import open_database
+from server.errors import HANDLERS
+from server.intake import Intake
+from server.keyring import KeyRing, open_keyring
+from server.ratelimit import FailureLimiter
+from server.storage import Storage
+from server.trust import TrustLists
+from server.views import merchant, public, wallet
+from server.wallet_static import WalletFiles
 
 log = logging.getLogger("ssa.app")
 WALLET_DIR = Path(__file__).resolve().parent.parent / "wallet_pwa"

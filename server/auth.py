@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from keys.signed_request import SignedRequestError, parse_authorization, verify_request
-
-from .errors import Forbidden, Unauthorized
-from .storage import MEMBER_ACTIVE, MERCHANT_ACTIVE, Storage
+from server.errors import Forbidden, Unauthorized
+from server.storage import MEMBER_ACTIVE, MERCHANT_ACTIVE, Storage
 
 MEMBER, MERCHANT = "member", "merchant"
 

@@ -14,11 +14,10 @@ import sys
 import uvicorn
 
 from keys import keystore
-
-from . import log
-from .config import ConfigError, load
-from .database import DatabaseError, open_database, redact
-from .keyring import KeyRingError
+from server import log
+from server.config import ConfigError, load
+from server.database import DatabaseError, open_database, redact
+from server.keyring import KeyRingError
 
 
 def parser() -> argparse.ArgumentParser:
@@ -73,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = load(args.data, args.database)
         asyncio.run(_probe_database(config.database))
-        from .app import create_app
+        from server.app import create_app
 
         app = create_app(config)
     except (ConfigError, DatabaseError, KeyRingError, keystore.KeyFileError) as exc:

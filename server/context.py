@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from .config import Config
-from .intake import Intake
-from .keyring import KeyRing
-from .ratelimit import FailureLimiter
-from .storage import Storage
-from .trust import TrustLists
+from server.config import Config
+from server.intake import Intake
+from server.keyring import KeyRing
+from server.ratelimit import FailureLimiter
+from server.storage import Storage
+from server.trust import TrustLists
 
 
 @dataclass(slots=True)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from . import config as config_mod
-from . import members, merchants
-from .admin import AdminError, init_caisse, open_caisse
-from .admin_web.accounts import add_user
-from .storage import MEMBER_PENDING, MERCHANT_ACTIVE
+from server import config as config_mod
+from server import members, merchants
+from server.admin import AdminError, init_caisse, open_caisse
+from server.admin_web.accounts import add_user
+from server.storage import MEMBER_PENDING, MERCHANT_ACTIVE
 
 DEMO_PASSPHRASE = "demo-passphrase-not-secret"
 DEMO_CAISSE = "demo-caisse"

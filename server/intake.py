@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from keys.tokens import CredentialCache, Payment, Voucher
 from keys.trust_list import TrustList
 from keys.verify import MemoryJournal, ResultCode, VerifyResult, verify_qr
-
-from .config import Config
-from .storage import ScanRow, Storage
-from .storage_ledger import LedgerQueries
-from .trust import TrustLists
+from server.config import Config
+from server.storage import ScanRow, Storage
+from server.storage_ledger import LedgerQueries
+from server.trust import TrustLists
 
 log = logging.getLogger("ssa.intake")
 SCAN_IN_FUTURE = "SCAN_IN_FUTURE"

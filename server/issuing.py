@@ -15,11 +15,10 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import tokens
-
-from .config import Config
-from .keyring import KeyRing
-from .periods import periods_to_issue
-from .storage import Queries
+from server.config import Config
+from server.keyring import KeyRing
+from server.periods import periods_to_issue
+from server.storage import Queries
 
 CTI_BYTES = 16
 MEMBER_LOCK_BASE = 7_710_000_000

@@ -14,8 +14,7 @@ from pathlib import Path
 from nacl.signing import SigningKey
 
 from keys import ed25519, keystore
-
-from .config import Config
+from server.config import Config
 
 ROOT_FILE = "root.key"
 

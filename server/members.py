@@ -18,12 +18,12 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from . import codes
-from .config import Config
-from .issuing import credentials_for
-from .keyring import KeyRing
-from .storage import MEMBER_REVOKED, Queries
-from .trust import sign_new_list
+from server import codes
+from server.config import Config
+from server.issuing import credentials_for
+from server.keyring import KeyRing
+from server.storage import MEMBER_REVOKED, Queries
+from server.trust import sign_new_list
 
 KIND = "member"
 EMAIL = re.compile(r"^[^@\s,;<>]{1,64}@[^@\s,;<>]{1,190}\.[^@\s,;<>]{2,}$")

@@ -18,10 +18,9 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError
 
 from keys.signed_request import b64url_decode, b64url_encode
-
-from . import codes
-from .config import Config
-from .storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
+from server import codes
+from server.config import Config
+from server.storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
 
 KIND = "merchant"
 MAX_NAME = 200

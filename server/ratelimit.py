@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .config import RateLimit
-from .errors import TooManyRequests
-from .storage import Storage
-from .storage_failures import FailureQueries
+from server.config import RateLimit
+from server.errors import TooManyRequests
+from server.storage import Storage
+from server.storage_failures import FailureQueries
 
 SCOPE = "code"
 GLOBAL = "*"

@@ -27,13 +27,12 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import tokens
-
-from . import detection
-from .config import Config
-from .detection import Finding, Receipt
-from .storage import MEMBER_REVOKED, Storage
-from .storage_ledger import CHUNK, LedgerQueries
-from .trust import sign_new_list
+from server import detection
+from server.config import Config
+from server.detection import Finding, Receipt
+from server.storage import MEMBER_REVOKED, Storage
+from server.storage_ledger import CHUNK, LedgerQueries
+from server.trust import sign_new_list
 
 Progress = Callable[[int, int], None]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

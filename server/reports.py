@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-from .config import Config
-from .periods import period_at
-from .statements import euros
-from .storage import Storage
-from .storage_ledger import LedgerQueries
+from server.config import Config
+from server.periods import period_at
+from server.statements import euros
+from server.storage import Storage
+from server.storage_ledger import LedgerQueries
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

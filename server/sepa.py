@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 import sepaxml
 from sepaxml import SepaTransfer
 
-from .config import Config
-from .storage import Storage
-from .storage_ledger import LedgerQueries
+from server.config import Config
+from server.storage import Storage
+from server.storage_ledger import LedgerQueries
 
 SEPA_KEY = ""  # issued_documents.merchant_id of a settlement's SEPA file
 SCHEMAS_DIR = Path(sepaxml.__file__).resolve().parent / "schemas"

@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
-from .config import Config
-from .storage import Storage
-from .storage_ledger import LedgerQueries
+from server.config import Config
+from server.storage import Storage
+from server.storage_ledger import LedgerQueries
 
 FORMATS = ("csv", "html", "pdf")
 CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
@@ -102,7 +102,7 @@ async def statement_data(
 
 def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) -> bytes:
     if fmt == "pdf":
-        from .statement_pdf import render_pdf  # fpdf2 is loaded only for a PDF
+        from server.statement_pdf import render_pdf  # fpdf2 is loaded only for a PDF
 
         return render_pdf(config, settlement, payout, items)
     tz = ZoneInfo(config.timezone)

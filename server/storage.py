@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from .database import Connection, Database, Row
-from .migrations import migrate
+from server.database import Connection, Database, Row
+from server.migrations import migrate
 
 TRUST_LIST_LOCK = 7_700_002
 MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED = "active", "pending", "revoked"

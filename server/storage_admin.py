@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .database import Row
-from .storage import MEMBER_ACTIVE, Queries
+from server.database import Row
+from server.storage import MEMBER_ACTIVE, Queries
 
 AUDIT_LOCK = 7_700_003
 GENESIS = b"\x00" * 32

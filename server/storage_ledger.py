@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from .database import Row
-from .storage import Queries, ScanRow
+from server.database import Row
+from server.storage import Queries, ScanRow
 
 RECONCILE_LOCK = 7_700_010
 CHUNK = 500

@@ -16,11 +16,10 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import trust_list as tl
-
-from .config import DAY, Config
-from .periods import period_at
-from .storage import Queries, Storage
-from .storage_ledger import revoked_voucher_ctis
+from server.config import DAY, Config
+from server.periods import period_at
+from server.storage import Queries, Storage
+from server.storage_ledger import revoked_voucher_ctis
 
 log = logging.getLogger("ssa.trust")
 REVOKED_MEMBER_HORIZON_S = 62 * DAY  # their last credentials have expired by then

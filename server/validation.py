@@ -9,8 +9,7 @@ from typing import Any
 from starlette.requests import ClientDisconnect, Request
 
 from keys.signed_request import b64url_decode
-
-from .errors import BadRequest, PayloadTooLarge
+from server.errors import BadRequest, PayloadTooLarge
 
 
 async def read_body(request: Request, limit: int) -> bytes:

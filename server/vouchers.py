@@ -11,11 +11,10 @@ import secrets
 from typing import Any
 
 from keys import tokens
-
-from .config import DAY, Config
-from .keyring import KeyRing
-from .storage import MEMBER_REVOKED, Storage
-from .storage_ledger import LedgerQueries
+from server.config import DAY, Config
+from server.keyring import KeyRing
+from server.storage import MEMBER_REVOKED, Storage
+from server.storage_ledger import LedgerQueries
 
 CTI_BYTES = 16
 MAX_COUNT = 1000

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 
-from ..storage import Storage
-from ..storage_admin import AdminQueries
-from .passwords import hash_password, password_problem, verify_password
-from .sessions import ROLES
+from server.admin_web.passwords import hash_password, password_problem, verify_password
+from server.admin_web.sessions import ROLES
+from server.storage import Storage
+from server.storage_admin import AdminQueries
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from ..database import Row
-from ..storage_admin import GENESIS, AuditEntry, audit_hash
+from server.database import Row
+from server.storage_admin import GENESIS, AuditEntry, audit_hash
 
 
 def verify_audit_chain(rows: Iterable[Row]) -> int | None:

@@ -18,15 +18,15 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from ..context import AppContext, client_ip
-from ..errors import ApiError
-from ..storage import Queries
-from ..storage_admin import AdminQueries
-from .forms import read_form, text
-from .i18n import pick_language
-from .render import Pages
-from .sessions import LOGIN_COOKIE, SESSION_COOKIE, Sessions, User
-from .throttle import LoginThrottle
+from server.admin_web.forms import read_form, text
+from server.admin_web.i18n import pick_language
+from server.admin_web.render import Pages
+from server.admin_web.sessions import LOGIN_COOKIE, SESSION_COOKIE, Sessions, User
+from server.admin_web.throttle import LoginThrottle
+from server.context import AppContext, client_ip
+from server.errors import ApiError
+from server.storage import Queries
+from server.storage_admin import AdminQueries
 
 log = logging.getLogger("ssa.admin")
 

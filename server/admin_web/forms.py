@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 
-from ..validation import read_body
+from server.validation import read_body
 
 MAX_FORM_BYTES = 2 * 1024 * 1024
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

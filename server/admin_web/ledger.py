@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .call import Call
+from server.admin_web.call import Call
 
 
 def available() -> bool:
     try:
-        from .. import findings, reconcile, sepa, statements, storage_ledger  # noqa: F401
+        from server import findings, reconcile, sepa, statements, storage_ledger  # noqa: F401
     except ImportError:
         return False
     return True
@@ -31,8 +31,8 @@ class Summary:
 async def dashboard_summary(call: Call) -> Summary | None:
     if not available():
         return None
-    from ..findings import list_findings
-    from ..storage_ledger import LedgerQueries
+    from server.findings import list_findings
+    from server.storage_ledger import LedgerQueries
 
     async with call.ctx.storage.read() as q:
         last = await LedgerQueries(q).settlement(None)
@@ -41,14 +41,14 @@ async def dashboard_summary(call: Call) -> Summary | None:
 
 
 async def settlements(call: Call, limit: int = 24) -> list[Any]:
-    from ..storage_ledger import LedgerQueries
+    from server.storage_ledger import LedgerQueries
 
     async with call.ctx.storage.read() as q:
         return await LedgerQueries(q).settlements(limit)
 
 
 async def settlement(call: Call, settlement_id: int) -> tuple[Any, list[Any]]:
-    from ..storage_ledger import LedgerQueries
+    from server.storage_ledger import LedgerQueries
 
     async with call.ctx.storage.read() as q:
         lq = LedgerQueries(q)
@@ -59,7 +59,7 @@ async def settlement(call: Call, settlement_id: int) -> tuple[Any, list[Any]]:
 
 async def shop_payouts(call: Call, merchant_id: str, limit: int = 60) -> list[dict[str, Any]]:
     """This shop's payouts in the latest ``limit`` settlements, newest first."""
-    from ..storage_ledger import LedgerQueries
+    from server.storage_ledger import LedgerQueries
 
     out = []
     async with call.ctx.storage.read() as q:

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from nacl.signing import SigningKey
 
-from .. import members
-from ..config import Config
-from ..storage import MEMBER_REVOKED, Queries
-from ..storage_admin import AdminQueries
-from ..trust import sign_new_list
-from .forms import Errors, Translator
+from server import members
+from server.admin_web.forms import Errors, Translator
+from server.config import Config
+from server.storage import MEMBER_REVOKED, Queries
+from server.storage_admin import AdminQueries
+from server.trust import sign_new_list
 
 MAX_IMPORT_ROWS = 5000
 

@@ -15,8 +15,16 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from .i18n import LANG_COOKIE, LANGUAGES, N_, NAMES, Formats, load_translations, pick_language
-from .sessions import ADMIN, OPERATOR, User
+from server.admin_web.i18n import (
+    LANG_COOKIE,
+    LANGUAGES,
+    N_,
+    NAMES,
+    Formats,
+    load_translations,
+    pick_language,
+)
+from server.admin_web.sessions import ADMIN, OPERATOR, User
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

@@ -7,7 +7,7 @@ Operators handle members and shops; admins also keys, money and the audit log.
 
 from __future__ import annotations
 
-from . import (
+from server.admin_web import (
     views_accounts,
     views_audit,
     views_auth,
@@ -20,8 +20,8 @@ from . import (
     views_shops,
     views_tills,
 )
-from .call import Page
-from .sessions import ADMIN, OPERATOR
+from server.admin_web.call import Page
+from server.admin_web.sessions import ADMIN, OPERATOR
 
 M = "/members/{member_id}"
 A = "/accounts/{email}"

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from ..storage import Storage
-from ..storage_admin import AdminQueries
+from server.storage import Storage
+from server.storage_admin import AdminQueries
 
 SECRET_FILE = "admin_session.key"
 SESSION_COOKIE = "ssa_admin_session"

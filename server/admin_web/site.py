@@ -16,14 +16,14 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from ..context import AppContext
-from ..errors import ApiError
-from .call import Site, guard
-from .render import Pages
-from .routes import PAGES
-from .security import SecurityHeaders
-from .sessions import Sessions, load_secret
-from .throttle import LoginThrottle
+from server.admin_web.call import Site, guard
+from server.admin_web.render import Pages
+from server.admin_web.routes import PAGES
+from server.admin_web.security import SecurityHeaders
+from server.admin_web.sessions import Sessions, load_secret
+from server.admin_web.throttle import LoginThrottle
+from server.context import AppContext
+from server.errors import ApiError
 
 log = logging.getLogger("ssa.admin")
 STATIC = Path(__file__).resolve().parent.parent / "static" / "admin"
@@ -32,7 +32,7 @@ STATIC = Path(__file__).resolve().parent.parent / "static" / "admin"
 def _error_page(request: Request, status: int) -> Response:
     site: Site = request.app.state.site
     pages = site.pages
-    from .i18n import pick_language
+    from server.admin_web.i18n import pick_language
 
     _ = pages.gettext(pick_language(request))
     message = {

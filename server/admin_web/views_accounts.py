@@ -12,12 +12,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from ..storage_admin import AdminQueries
-from .accounts import EMAIL, normalize_email
-from .call import Call, problem
-from .forms import Errors
-from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password
-from .sessions import OPERATOR, ROLES
+from server.admin_web.accounts import EMAIL, normalize_email
+from server.admin_web.call import Call, problem
+from server.admin_web.forms import Errors
+from server.admin_web.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from server.admin_web.sessions import OPERATOR, ROLES
+from server.storage_admin import AdminQueries
 
 
 async def _account(call: Call) -> Any:

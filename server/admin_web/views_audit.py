@@ -6,10 +6,10 @@ import json
 
 from starlette.responses import Response
 
-from ..storage_admin import AdminQueries
-from .audit_chain import verify_audit_chain
-from .call import Call
-from .pagination import paginate
+from server.admin_web.audit_chain import verify_audit_chain
+from server.admin_web.call import Call
+from server.admin_web.pagination import paginate
+from server.storage_admin import AdminQueries
 
 PAGE_SIZE = 50
 

@@ -6,16 +6,16 @@ from urllib.parse import urlsplit
 
 from starlette.responses import RedirectResponse, Response
 
-from ..storage_admin import AdminQueries
-from .accounts import check_login, normalize_email
-from .call import Call
-from .sessions import (
+from server.admin_web.accounts import check_login, normalize_email
+from server.admin_web.call import Call
+from server.admin_web.sessions import (
     ABSOLUTE_S,
     COOKIE_PATH,
     LOGIN_COOKIE,
     LOGIN_FORM_S,
     SESSION_COOKIE,
 )
+from server.storage_admin import AdminQueries
 
 MAX_EMAIL = 254
 MAX_PASSWORD = 1024

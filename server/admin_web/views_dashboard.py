@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
-from ..config import DAY
-from ..periods import Period, period_at
-from ..storage_admin import AdminQueries
-from . import ledger
-from .call import Call
-from .chart import bar_chart
+from server.admin_web import ledger
+from server.admin_web.call import Call
+from server.admin_web.chart import bar_chart
+from server.config import DAY
+from server.periods import Period, period_at
+from server.storage_admin import AdminQueries
 
 MONTHS = 6
 SILENT_AFTER_S = 3 * DAY

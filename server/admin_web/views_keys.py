@@ -8,12 +8,11 @@ from starlette.responses import Response
 
 from keys import keystore
 from keys.trust_list import TrustListInvalid, open_trust_list
-
-from ..admin import Caisse, rotate_issuer_key
-from ..keyring import load_root_key
-from ..storage_admin import AdminQueries
-from .call import Call
-from .forms import Errors
+from server.admin import Caisse, rotate_issuer_key
+from server.admin_web.call import Call
+from server.admin_web.forms import Errors
+from server.keyring import load_root_key
+from server.storage_admin import AdminQueries
 
 
 async def keys_page(call: Call, errors: Errors | None = None, status: int = 200) -> Response:

@@ -9,15 +9,15 @@ from typing import Any
 from markupsafe import Markup
 from starlette.responses import Response
 
-from .. import members
-from ..storage import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
-from ..storage_admin import AdminQueries
-from .call import Call, problem
-from .forms import Errors, upload
-from .i18n import LANGUAGES
-from .member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error, reenrol
-from .pagination import paginate
-from .qr import qr_svg
+from server import members
+from server.admin_web.call import Call, problem
+from server.admin_web.forms import Errors, upload
+from server.admin_web.i18n import LANGUAGES
+from server.admin_web.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error, reenrol
+from server.admin_web.pagination import paginate
+from server.admin_web.qr import qr_svg
+from server.storage import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
+from server.storage_admin import AdminQueries
 
 MEMBER_ID = re.compile(r"^[0-9a-f]{16}$")
 STATUSES = (MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED)

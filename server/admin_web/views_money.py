@@ -10,9 +10,9 @@ import re
 
 from starlette.responses import Response
 
-from . import ledger
-from .call import Call, problem
-from .views_shops import MERCHANT_ID, shop_or_none
+from server.admin_web import ledger
+from server.admin_web.call import Call, problem
+from server.admin_web.views_shops import MERCHANT_ID, shop_or_none
 
 FINDING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_NOTE = 1000
@@ -32,7 +32,7 @@ def _settlement_id(call: Call) -> int | None:
 async def reconciliation(call: Call) -> Response:
     if not ledger.available():
         return _unavailable(call)
-    from ..findings import list_findings
+    from server.findings import list_findings
 
     pending = await list_findings(call.ctx.storage, pending_only=True, limit=200)
     decided = [f for f in await list_findings(call.ctx.storage, limit=200) if f["decision"]]
@@ -50,7 +50,7 @@ async def reconciliation(call: Call) -> Response:
 async def run(call: Call) -> Response:
     if not ledger.available():
         return _unavailable(call)
-    from ..reconcile import ReconcileError, reconcile
+    from server.reconcile import ReconcileError, reconcile
 
     c = call.ctx
     # "Today included" means up to and including this second: a scan synced a moment
@@ -80,7 +80,7 @@ async def run(call: Call) -> Response:
 async def finding(call: Call) -> Response:
     if not ledger.available():
         return _unavailable(call)
-    from ..findings import DECISIONS, FindingError, export_finding
+    from server.findings import DECISIONS, FindingError, export_finding
 
     finding_id = call.path_param("finding_id")
     try:
@@ -99,8 +99,8 @@ async def finding(call: Call) -> Response:
 async def decide(call: Call) -> Response:
     if not ledger.available():
         return _unavailable(call)
-    from ..findings import DECISIONS, FindingError
-    from ..findings import decide as record
+    from server.findings import DECISIONS, FindingError
+    from server.findings import decide as record
 
     finding_id = call.path_param("finding_id")
     decision = call.field("decision", 20)
@@ -143,7 +143,7 @@ async def settlement(call: Call) -> Response:
 async def sepa(call: Call) -> Response:
     if not ledger.available():
         return _unavailable(call)
-    from ..sepa import SepaError, export_sepa
+    from server.sepa import SepaError, export_sepa
 
     sid = _settlement_id(call)
     if sid is None:
@@ -171,8 +171,8 @@ async def sepa(call: Call) -> Response:
 async def statement(call: Call) -> Response:
     if not ledger.available():
         return _unavailable(call)
-    from ..statements import FORMATS, StatementError
-    from ..statements import statement as make
+    from server.statements import FORMATS, StatementError
+    from server.statements import statement as make
 
     sid, merchant_id = _settlement_id(call), call.path_param("merchant_id")
     fmt = call.param("format", 10) or "html"

@@ -10,14 +10,14 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .. import merchants
-from ..config import DAY
-from ..storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
-from ..storage_admin import AdminQueries
-from .call import Call, problem
-from .forms import Errors
-from .qr import qr_svg
-from .tills import tills_of
+from server import merchants
+from server.admin_web.call import Call, problem
+from server.admin_web.forms import Errors
+from server.admin_web.qr import qr_svg
+from server.admin_web.tills import tills_of
+from server.config import DAY
+from server.storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
+from server.storage_admin import AdminQueries
 
 MERCHANT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from .. import merchants
-from ..storage_admin import AdminQueries
-from .call import Call, problem
-from .tills import tills_of
-from .views_shops import shop_or_none
+from server import merchants
+from server.admin_web.call import Call, problem
+from server.admin_web.tills import tills_of
+from server.admin_web.views_shops import shop_or_none
+from server.storage_admin import AdminQueries
 
 MAX_KEY = 100  # read more than a key's 43 characters: a longer value must not match
 

@@ -6,10 +6,10 @@ from typing import NoReturn
 
 from starlette.requests import Request
 
-from .. import codes
-from ..context import AppContext, client_ip
-from ..errors import BadRequest
-from ..validation import json_object, public_key, read_body, string
+from server import codes
+from server.context import AppContext, client_ip
+from server.errors import BadRequest
+from server.validation import json_object, public_key, read_body, string
 
 
 async def code_request(request: Request, c: AppContext) -> tuple[bytes, bytes]:

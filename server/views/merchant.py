@@ -8,14 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
-
-from ..auth import MERCHANT, authenticate
-from ..context import ctx
-from ..errors import ApiError, BadRequest, PayloadTooLarge
-from ..intake import Scan
-from ..merchants import MerchantError, enroll
-from ..validation import integer, json_object, read_body, string
-from .common import code_request, invalid_code
+from server.auth import MERCHANT, authenticate
+from server.context import ctx
+from server.errors import ApiError, BadRequest, PayloadTooLarge
+from server.intake import Scan
+from server.merchants import MerchantError, enroll
+from server.validation import integer, json_object, read_body, string
+from server.views.common import code_request, invalid_code
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 RESULT = re.compile(r"^[A-Za-z0-9_ -]{1,64}$")

@@ -6,14 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
-
-from ..auth import MEMBER, authenticate
-from ..context import ctx
-from ..errors import ApiError
-from ..issuing import credentials_for
-from ..members import MemberError, activate
-from ..validation import read_body
-from .common import code_request, invalid_code
+from server.auth import MEMBER, authenticate
+from server.context import ctx
+from server.errors import ApiError
+from server.issuing import credentials_for
+from server.members import MemberError, activate
+from server.validation import read_body
+from server.views.common import code_request, invalid_code
 
 _STATUS = {"KEY_IN_USE": 409, "MEMBER_REVOKED": 403}
 

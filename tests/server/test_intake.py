@@ -84,6 +84,7 @@ async def test_forged_replayed_over_allowance_and_expired_tokens_are_rejected_wi
     # Next month the credential has expired.
     cred = tokens.decode_token(member.credential)
     clock.t = cred.exp + 3600
+    await api.client.get("/api/v1/trust-list")  # the till refreshes its list, as every day
     late = member.pay(100, 5, 1400, int(clock()) - 5)
     r = await api.upload(shop, [scan(late, int(clock()))], batch_id="b3")
     assert r.json()["rejected"] == 1
