@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 
-from server.db_postgres import LOCAL_TEST_URLS, PostgresDatabase, first_reachable
+from server.db.postgres import LOCAL_TEST_URLS, PostgresDatabase, first_reachable
 
 UNREACHABLE = "PostgreSQL not reachable at 127.0.0.1:5432 (database test)"
 

@@ -17,7 +17,7 @@ from nacl.signing import SigningKey
 
 from server import config as config_mod
 from server.config import Config, ConfigError
-from server.database import open_database
+from server.db.seam import open_database
 from server.keyring import create_issuer_key, create_root_key, root_path
 from server.storage import Storage
 from server.trust import issuer_not_after, sign_new_list

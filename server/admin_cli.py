@@ -28,7 +28,7 @@ from server.admin import (
 )
 from server.admin_web import cli_users
 from server.cli_io import now, out, say
-from server.database import DatabaseError
+from server.db.seam import DatabaseError
 from server.keyring import KeyRingError, load_root_key
 from server.storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 

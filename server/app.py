@@ -23,7 +23,7 @@ from keys import keystore
 from server.admin_web import create_admin_app
 from server.config import Config
 from server.context import AppContext
-from server.database import open_database
+from server.db.seam import open_database
 from server.errors import HANDLERS
 from server.intake import Intake
 from server.keyring import KeyRing, open_keyring

@@ -16,7 +16,7 @@ import uvicorn
 from keys import keystore
 from server import log
 from server.config import ConfigError, load
-from server.database import DatabaseError, open_database, redact
+from server.db.seam import DatabaseError, open_database, redact
 from server.keyring import KeyRingError
 
 

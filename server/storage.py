@@ -3,7 +3,7 @@
 ``Storage.read()`` and ``Storage.transaction()`` yield a ``Queries`` bound to
 one connection, so a service composes several steps (revoke a member, re-sign
 the trust list) in one transaction. The SQL is written once for SQLite and
-PostgreSQL (see ``server.database``).
+PostgreSQL (see ``server.db.seam``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from server.database import Connection, Database, Row
-from server.migrations import migrate
+from server.db.migrations import migrate
+from server.db.seam import Connection, Database, Row
 
 TRUST_LIST_LOCK = 7_700_002
 MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED = "active", "pending", "revoked"

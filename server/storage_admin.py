@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.database import Row
+from server.db.seam import Row
 from server.storage import MEMBER_ACTIVE, Queries
 
 AUDIT_LOCK = 7_700_003

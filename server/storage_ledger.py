@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from server.database import Row
+from server.db.seam import Row
 from server.storage import Queries, ScanRow
 
 RECONCILE_LOCK = 7_700_010

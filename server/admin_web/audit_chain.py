@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from server.database import Row
+from server.db.seam import Row
 from server.storage_admin import GENESIS, AuditEntry, audit_hash
 
 

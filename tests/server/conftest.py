@@ -26,7 +26,7 @@ from server import members, merchants
 from server.admin import init_caisse
 from server.app import create_app
 from server.config import Config, RateLimit
-from server.db_postgres import LOCAL_TEST_URLS, first_reachable
+from server.db.postgres import LOCAL_TEST_URLS, first_reachable
 from server.keyring import KeyRing, create_issuer_key, create_root_key
 
 PASSPHRASE = "test-passphrase"
@@ -83,7 +83,7 @@ def backend(request: pytest.FixtureRequest, service_missing: Any) -> Any:
     yield Backend("postgres", url, schema)
 
     async def drop() -> None:
-        from server.db_postgres import PostgresDatabase
+        from server.db.postgres import PostgresDatabase
 
         await PostgresDatabase(url, schema=schema).drop_schema()
 

@@ -9,7 +9,7 @@ import pytest
 from keys import tokens
 from keys.trust_list import open_trust_list
 from server import findings
-from server.database import open_database
+from server.db.seam import open_database
 from server.detection import CONTRADICTION, FORK, OVER_ALLOWANCE, TOKEN_COPY
 from server.storage import Storage
 

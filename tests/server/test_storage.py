@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.database import open_database
-from server.migrations import latest_version, migrate
+from server.db.migrations import latest_version, migrate
+from server.db.seam import open_database
 from server.storage import Storage
 
 pytestmark = pytest.mark.anyio
@@ -63,7 +63,7 @@ async def test_trust_lists_are_kept_and_indexed_by_issue_time(storage):
 async def test_bulk_insert_and_update_keep_nulls_skip_conflicts_and_cross_chunks(storage):
     """The set-at-once statements reconciliation and intake rely on behave alike on both
     databases: NULLs kept, conflicts skipped, more values than one IN list holds."""
-    from server.database import IN_CHUNK
+    from server.db.seam import IN_CHUNK
 
     table = "CREATE TABLE bulk (k {blob} PRIMARY KEY, t TEXT, n BIGINT, mark BIGINT)"
     async with storage.transaction() as q:

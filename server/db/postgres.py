@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from server.database import Connection, Database, DatabaseError, Row, redact
+from server.db.seam import Connection, Database, DatabaseError, Row, redact
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 _PLACEHOLDER = re.compile(r"\?")

@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from server.database import Connection, Database, DatabaseError, Row
+from server.db.seam import Connection, Database, DatabaseError, Row
 
 
 class _SQLiteConnection(Connection):

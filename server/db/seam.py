@@ -121,11 +121,11 @@ def split_schema(url: str) -> tuple[str, str | None]:
 def open_database(url: str, *, schema: str | None = None) -> Database:
     """A backend for ``sqlite:///PATH`` or ``postgresql://...`` (not yet opened)."""
     if url.startswith("sqlite:///"):
-        from server.db_sqlite import SQLiteDatabase
+        from server.db.sqlite import SQLiteDatabase
 
         return SQLiteDatabase(url)
     if url.startswith(("postgresql://", "postgres://")):
-        from server.db_postgres import PostgresDatabase
+        from server.db.postgres import PostgresDatabase
 
         dsn, url_schema = split_schema(url)
         return PostgresDatabase(dsn, schema=schema or url_schema)

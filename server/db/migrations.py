@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from server.database import Database
+from server.db.seam import Database
 
 MIGRATION_LOCK = 7_700_001
 
