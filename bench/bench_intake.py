@@ -31,7 +31,7 @@ from server.admin import init_caisse
 from server.app import create_app
 from server.config import Config, RateLimit
 from server.keyring import KeyRing, create_issuer_key, create_root_key
-from server.storage import Storage
+from server.storage.core import Storage
 
 CREDENTIALS = 300
 PAYMENTS_PER_CREDENTIAL = 10

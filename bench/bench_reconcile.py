@@ -40,7 +40,7 @@ from bench.bench_intake import (
 from bench.postgres import UNREACHABLE, local_url, schema_for
 from keys import tokens
 from server.reconcile import reconcile
-from server.storage import ScanRow
+from server.storage.core import ScanRow
 
 MEMBERS, PER_MEMBER, SHOPS, BATCH = 100, 100, 5, 1000
 LARGE_N = int(os.environ.get("SSA_BENCH_RECONCILE_N", "100000"))

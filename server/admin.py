@@ -19,7 +19,7 @@ from server import config as config_mod
 from server.config import Config, ConfigError
 from server.db.seam import open_database
 from server.keyring import create_issuer_key, create_root_key, root_path
-from server.storage import Storage
+from server.storage.core import Storage
 from server.trust import issuer_not_after, sign_new_list
 
 

@@ -30,7 +30,7 @@ from server.admin_web import cli_users
 from server.cli_io import now, out, say
 from server.db.seam import DatabaseError
 from server.keyring import KeyRingError, load_root_key
-from server.storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
+from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
 ERRORS = (
     AdminError,

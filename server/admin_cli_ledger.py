@@ -27,7 +27,7 @@ from server.reconcile import ReconcileError, parse_until, reconcile
 from server.reports import ReportError, monthly_report, report_html
 from server.sepa import SepaError, export_sepa
 from server.statements import FORMATS, StatementError, merchants_of, statement
-from server.storage_ledger import LedgerQueries
+from server.storage.ledger import LedgerQueries
 from server.vouchers import VoucherError, issue_vouchers
 
 ERRORS = (

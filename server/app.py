@@ -1,7 +1,7 @@
 """The app factory: ``create_app(config)`` wires storage, keys, trust lists and routes.
 
 Views stay thin (parse, authenticate, call a service); services take a
-``Queries`` inside a transaction; all SQL is in ``server.storage``. A background
+``Queries`` inside a transaction; all SQL is in ``server.storage.core``. A background
 task re-signs the trust list at least every ``trust_list_refresh_s``.
 """
 
@@ -28,7 +28,7 @@ from server.errors import HANDLERS
 from server.intake import Intake
 from server.keyring import KeyRing, open_keyring
 from server.ratelimit import FailureLimiter
-from server.storage import Storage
+from server.storage.core import Storage
 from server.trust import TrustLists
 from server.views import merchant, public, wallet
 from server.wallet_static import WalletFiles

@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from keys.signed_request import SignedRequestError, parse_authorization, verify_request
 from server.errors import Forbidden, Unauthorized
-from server.storage import MEMBER_ACTIVE, MERCHANT_ACTIVE, Storage
+from server.storage.core import MEMBER_ACTIVE, MERCHANT_ACTIVE, Storage
 
 MEMBER, MERCHANT = "member", "merchant"
 

@@ -11,7 +11,7 @@ from server.config import Config
 from server.intake import Intake
 from server.keyring import KeyRing
 from server.ratelimit import FailureLimiter
-from server.storage import Storage
+from server.storage.core import Storage
 from server.trust import TrustLists
 
 

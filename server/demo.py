@@ -15,7 +15,7 @@ from server import config as config_mod
 from server import members, merchants
 from server.admin import AdminError, init_caisse, open_caisse
 from server.admin_web.accounts import add_user
-from server.storage import MEMBER_PENDING, MERCHANT_ACTIVE
+from server.storage.core import MEMBER_PENDING, MERCHANT_ACTIVE
 
 DEMO_PASSPHRASE = "demo-passphrase-not-secret"
 DEMO_CAISSE = "demo-caisse"

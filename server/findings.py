@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from keys import tokens
-from server.storage import Storage
-from server.storage_ledger import LedgerQueries
+from server.storage.core import Storage
+from server.storage.ledger import LedgerQueries
 
 DECISIONS = ("confirmed", "dismissed", "release")
 MAX_NOTE = 1000

@@ -22,8 +22,8 @@ from keys.tokens import CredentialCache, Payment, Voucher
 from keys.trust_list import TrustList
 from keys.verify import MemoryJournal, ResultCode, VerifyResult, verify_qr
 from server.config import Config
-from server.storage import ScanRow, Storage
-from server.storage_ledger import LedgerQueries
+from server.storage.core import ScanRow, Storage
+from server.storage.ledger import LedgerQueries
 from server.trust import TrustLists
 
 log = logging.getLogger("ssa.intake")

@@ -18,7 +18,7 @@ from keys import tokens
 from server.config import Config
 from server.keyring import KeyRing
 from server.periods import periods_to_issue
-from server.storage import Queries
+from server.storage.core import Queries
 
 CTI_BYTES = 16
 MEMBER_LOCK_BASE = 7_710_000_000

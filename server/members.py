@@ -22,7 +22,7 @@ from server import codes
 from server.config import Config
 from server.issuing import credentials_for
 from server.keyring import KeyRing
-from server.storage import MEMBER_REVOKED, Queries
+from server.storage.core import MEMBER_REVOKED, Queries
 from server.trust import sign_new_list
 
 KIND = "member"

@@ -20,7 +20,7 @@ from stdnum.exceptions import ValidationError
 from keys.signed_request import b64url_decode, b64url_encode
 from server import codes
 from server.config import Config
-from server.storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
+from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
 
 KIND = "merchant"
 MAX_NAME = 200

@@ -12,8 +12,8 @@ from collections.abc import Callable
 
 from server.config import RateLimit
 from server.errors import TooManyRequests
-from server.storage import Storage
-from server.storage_failures import FailureQueries
+from server.storage.core import Storage
+from server.storage.failures import FailureQueries
 
 SCOPE = "code"
 GLOBAL = "*"

@@ -30,8 +30,8 @@ from keys import tokens
 from server import detection
 from server.config import Config
 from server.detection import Finding, Receipt
-from server.storage import MEMBER_REVOKED, Storage
-from server.storage_ledger import CHUNK, LedgerQueries
+from server.storage.core import MEMBER_REVOKED, Storage
+from server.storage.ledger import CHUNK, LedgerQueries
 from server.trust import sign_new_list
 
 Progress = Callable[[int, int], None]

@@ -16,8 +16,8 @@ from jinja2 import Environment
 from server.config import Config
 from server.periods import period_at
 from server.statements import euros
-from server.storage import Storage
-from server.storage_ledger import LedgerQueries
+from server.storage.core import Storage
+from server.storage.ledger import LedgerQueries
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 

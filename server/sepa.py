@@ -21,8 +21,8 @@ import sepaxml
 from sepaxml import SepaTransfer
 
 from server.config import Config
-from server.storage import Storage
-from server.storage_ledger import LedgerQueries
+from server.storage.core import Storage
+from server.storage.ledger import LedgerQueries
 
 SEPA_KEY = ""  # issued_documents.merchant_id of a settlement's SEPA file
 SCHEMAS_DIR = Path(sepaxml.__file__).resolve().parent / "schemas"

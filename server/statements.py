@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from server.config import Config
-from server.storage import Storage
-from server.storage_ledger import LedgerQueries
+from server.storage.core import Storage
+from server.storage.ledger import LedgerQueries
 
 FORMATS = ("csv", "html", "pdf")
 CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")

@@ -18,8 +18,8 @@ from nacl.signing import SigningKey
 from keys import trust_list as tl
 from server.config import DAY, Config
 from server.periods import period_at
-from server.storage import Queries, Storage
-from server.storage_ledger import revoked_voucher_ctis
+from server.storage.core import Queries, Storage
+from server.storage.ledger import revoked_voucher_ctis
 
 log = logging.getLogger("ssa.trust")
 REVOKED_MEMBER_HORIZON_S = 62 * DAY  # their last credentials have expired by then

@@ -13,8 +13,8 @@ from typing import Any
 from keys import tokens
 from server.config import DAY, Config
 from server.keyring import KeyRing
-from server.storage import MEMBER_REVOKED, Storage
-from server.storage_ledger import LedgerQueries
+from server.storage.core import MEMBER_REVOKED, Storage
+from server.storage.ledger import LedgerQueries
 
 CTI_BYTES = 16
 MAX_COUNT = 1000

@@ -11,8 +11,8 @@ import re
 
 from server.admin_web.passwords import hash_password, password_problem, verify_password
 from server.admin_web.sessions import ROLES
-from server.storage import Storage
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
+from server.storage.core import Storage
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 

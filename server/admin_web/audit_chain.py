@@ -6,7 +6,7 @@ import json
 from collections.abc import Iterable
 
 from server.db.seam import Row
-from server.storage_admin import GENESIS, AuditEntry, audit_hash
+from server.storage.console import GENESIS, AuditEntry, audit_hash
 
 
 def verify_audit_chain(rows: Iterable[Row]) -> int | None:

@@ -25,8 +25,8 @@ from server.admin_web.sessions import LOGIN_COOKIE, SESSION_COOKIE, Sessions, Us
 from server.admin_web.throttle import LoginThrottle
 from server.context import AppContext, client_ip
 from server.errors import ApiError
-from server.storage import Queries
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
+from server.storage.core import Queries
 
 log = logging.getLogger("ssa.admin")
 

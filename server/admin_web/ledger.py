@@ -1,9 +1,8 @@
 """The console's door to reconciliation and settlement (``server.reconcile``, ``findings``,
 ``sepa``, ``statements``): their service functions, never a copy of their rules.
 
-Read-only listings (settlements, payouts) come from ``storage_ledger``. Should the
-ledger modules be missing from a build, ``available()`` is False and the pages say
-so instead of failing.
+Read-only listings (settlements, payouts) come from ``server.storage.ledger``. A
+broken ledger module fails at import, loudly: the console never hides it.
 """
 
 from __future__ import annotations
@@ -12,14 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.admin_web.call import Call
-
-
-def available() -> bool:
-    try:
-        from server import findings, reconcile, sepa, statements, storage_ledger  # noqa: F401
-    except ImportError:
-        return False
-    return True
+from server.findings import list_findings
+from server.storage.ledger import LedgerQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,12 +21,7 @@ class Summary:
     open_findings: int
 
 
-async def dashboard_summary(call: Call) -> Summary | None:
-    if not available():
-        return None
-    from server.findings import list_findings
-    from server.storage_ledger import LedgerQueries
-
+async def dashboard_summary(call: Call) -> Summary:
     async with call.ctx.storage.read() as q:
         last = await LedgerQueries(q).settlement(None)
     pending = await list_findings(call.ctx.storage, pending_only=True, limit=1000)
@@ -41,15 +29,11 @@ async def dashboard_summary(call: Call) -> Summary | None:
 
 
 async def settlements(call: Call, limit: int = 24) -> list[Any]:
-    from server.storage_ledger import LedgerQueries
-
     async with call.ctx.storage.read() as q:
         return await LedgerQueries(q).settlements(limit)
 
 
 async def settlement(call: Call, settlement_id: int) -> tuple[Any, list[Any]]:
-    from server.storage_ledger import LedgerQueries
-
     async with call.ctx.storage.read() as q:
         lq = LedgerQueries(q)
         row = await lq.settlement(settlement_id)
@@ -59,7 +43,6 @@ async def settlement(call: Call, settlement_id: int) -> tuple[Any, list[Any]]:
 
 async def shop_payouts(call: Call, merchant_id: str, limit: int = 60) -> list[dict[str, Any]]:
     """This shop's payouts in the latest ``limit`` settlements, newest first."""
-    from server.storage_ledger import LedgerQueries
 
     out = []
     async with call.ctx.storage.read() as q:

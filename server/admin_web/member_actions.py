@@ -15,8 +15,8 @@ from nacl.signing import SigningKey
 from server import members
 from server.admin_web.forms import Errors, Translator
 from server.config import Config
-from server.storage import MEMBER_REVOKED, Queries
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
+from server.storage.core import MEMBER_REVOKED, Queries
 from server.trust import sign_new_list
 
 MAX_IMPORT_ROWS = 5000

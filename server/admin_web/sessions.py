@@ -18,8 +18,8 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from server.storage import Storage
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
+from server.storage.core import Storage
 
 SECRET_FILE = "admin_session.key"
 SESSION_COOKIE = "ssa_admin_session"

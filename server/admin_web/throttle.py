@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from server.storage import Storage
-from server.storage_failures import FailureQueries
+from server.storage.core import Storage
+from server.storage.failures import FailureQueries
 
 FREE_FAILURES = 5
 FIRST_DELAY_S = 60

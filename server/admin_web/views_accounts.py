@@ -17,7 +17,7 @@ from server.admin_web.call import Call, problem
 from server.admin_web.forms import Errors
 from server.admin_web.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from server.admin_web.sessions import OPERATOR, ROLES
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
 
 
 async def _account(call: Call) -> Any:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from server.admin_web.audit_chain import verify_audit_chain
 from server.admin_web.call import Call
 from server.admin_web.pagination import paginate
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
 
 PAGE_SIZE = 50
 

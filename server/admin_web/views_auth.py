@@ -15,7 +15,7 @@ from server.admin_web.sessions import (
     LOGIN_FORM_S,
     SESSION_COOKIE,
 )
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
 
 MAX_EMAIL = 254
 MAX_PASSWORD = 1024

@@ -10,7 +10,7 @@ from server.admin_web.call import Call, problem
 from server.admin_web.pagination import paginate
 from server.admin_web.views_shops import MERCHANT_ID
 from server.config import DAY
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PAGE_SIZE = 50

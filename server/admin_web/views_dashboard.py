@@ -11,7 +11,7 @@ from server.admin_web.call import Call
 from server.admin_web.chart import bar_chart
 from server.config import DAY
 from server.periods import Period, period_at
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
 
 MONTHS = 6
 SILENT_AFTER_S = 3 * DAY

@@ -12,7 +12,7 @@ from server.admin import Caisse, rotate_issuer_key
 from server.admin_web.call import Call
 from server.admin_web.forms import Errors
 from server.keyring import load_root_key
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
 
 
 async def keys_page(call: Call, errors: Errors | None = None, status: int = 200) -> Response:

@@ -16,8 +16,8 @@ from server.admin_web.i18n import LANGUAGES
 from server.admin_web.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error, reenrol
 from server.admin_web.pagination import paginate
 from server.admin_web.qr import qr_svg
-from server.storage import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
+from server.storage.core import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
 
 MEMBER_ID = re.compile(r"^[0-9a-f]{16}$")
 STATUSES = (MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED)

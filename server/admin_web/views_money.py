@@ -13,15 +13,15 @@ from starlette.responses import Response
 from server.admin_web import ledger
 from server.admin_web.call import Call, problem
 from server.admin_web.views_shops import MERCHANT_ID, shop_or_none
+from server.findings import DECISIONS, FindingError, export_finding, list_findings
+from server.findings import decide as record
+from server.reconcile import ReconcileError, reconcile
+from server.sepa import SepaError, export_sepa
+from server.statements import FORMATS, StatementError
+from server.statements import statement as make
 
 FINDING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_NOTE = 1000
-
-
-def _unavailable(call: Call) -> Response:
-    return problem(
-        call, 503, call._("Reconciliation is not available in this version of the server.")
-    )
 
 
 def _settlement_id(call: Call) -> int | None:
@@ -30,9 +30,6 @@ def _settlement_id(call: Call) -> int | None:
 
 
 async def reconciliation(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
-    from server.findings import list_findings
 
     pending = await list_findings(call.ctx.storage, pending_only=True, limit=200)
     decided = [f for f in await list_findings(call.ctx.storage, limit=200) if f["decision"]]
@@ -48,9 +45,6 @@ async def reconciliation(call: Call) -> Response:
 
 
 async def run(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
-    from server.reconcile import ReconcileError, reconcile
 
     c = call.ctx
     # "Today included" means up to and including this second: a scan synced a moment
@@ -78,9 +72,6 @@ async def run(call: Call) -> Response:
 
 
 async def finding(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
-    from server.findings import DECISIONS, FindingError, export_finding
 
     finding_id = call.path_param("finding_id")
     try:
@@ -97,10 +88,6 @@ async def finding(call: Call) -> Response:
 
 
 async def decide(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
-    from server.findings import DECISIONS, FindingError
-    from server.findings import decide as record
 
     finding_id = call.path_param("finding_id")
     decision = call.field("decision", 20)
@@ -126,8 +113,6 @@ async def decide(call: Call) -> Response:
 
 
 async def settlement(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
     sid = _settlement_id(call)
     row, payouts = await ledger.settlement(call, sid) if sid is not None else (None, [])
     if row is None:
@@ -141,9 +126,6 @@ async def settlement(call: Call) -> Response:
 
 
 async def sepa(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
-    from server.sepa import SepaError, export_sepa
 
     sid = _settlement_id(call)
     if sid is None:
@@ -169,10 +151,6 @@ async def sepa(call: Call) -> Response:
 
 
 async def statement(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
-    from server.statements import FORMATS, StatementError
-    from server.statements import statement as make
 
     sid, merchant_id = _settlement_id(call), call.path_param("merchant_id")
     fmt = call.param("format", 10) or "html"
@@ -201,8 +179,6 @@ async def statement(call: Call) -> Response:
 
 
 async def shop_payouts(call: Call) -> Response:
-    if not ledger.available():
-        return _unavailable(call)
     shop = await shop_or_none(call)
     if shop is None:
         return problem(call, 404, call._("There is no such shop."))

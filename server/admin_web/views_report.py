@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
-from server.admin_web import ledger
 from server.admin_web.call import Call, problem
 from server.periods import period_at
+from server.reports import ReportError, monthly_report
 
 
 def _neighbours(month: str) -> tuple[str, str]:
@@ -23,11 +23,6 @@ def _neighbours(month: str) -> tuple[str, str]:
 
 
 async def report(call: Call) -> Response:
-    if not ledger.available():
-        return problem(
-            call, 503, call._("Reconciliation is not available in this version of the server.")
-        )
-    from server.reports import ReportError, monthly_report
 
     this_month = period_at(call.now(), ZoneInfo(call.ctx.config.timezone)).name
     month = call.param("month", 20) or this_month

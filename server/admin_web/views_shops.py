@@ -16,8 +16,8 @@ from server.admin_web.forms import Errors
 from server.admin_web.qr import qr_svg
 from server.admin_web.tills import tills_of
 from server.config import DAY
-from server.storage import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
+from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
 MERCHANT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 

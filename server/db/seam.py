@@ -1,6 +1,6 @@
 """The database seam: one small interface, a SQLite and a PostgreSQL backend.
 
-Only ``server.storage`` (and the migrations) write SQL, in one dialect: ``?``
+Only ``server.storage.core`` (and the migrations) write SQL, in one dialect: ``?``
 placeholders, ``ON CONFLICT DO NOTHING``, ``RETURNING``; the PostgreSQL backend
 rewrites placeholders to ``$n``. Statements over thousands of rows say so
 (``insert_many``, ``execute_in``), and each backend runs them its fastest way.

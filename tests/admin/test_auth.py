@@ -13,7 +13,7 @@ import pytest
 from server.admin_web import sessions
 from server.admin_web.audit_chain import verify_audit_chain
 from server.admin_web.passwords import hash_password, verify_password
-from server.storage_admin import AdminQueries
+from server.storage.console import AdminQueries
 
 from .conftest import ADMIN, OPERATOR, Console, Harness, csrf_of
 

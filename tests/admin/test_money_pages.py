@@ -113,7 +113,7 @@ async def _settled(admin, accounts):
 
 
 async def _reference(accounts, sid: int, merchant_id: str) -> str:
-    from server.storage_ledger import LedgerQueries
+    from server.storage.ledger import LedgerQueries
 
     async with accounts.ctx.storage.read() as q:
         payouts = await LedgerQueries(q).payouts(sid)

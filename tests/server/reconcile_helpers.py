@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.reconcile import ReconcileSummary, reconcile
-from server.storage import Storage
+from server.storage.core import Storage
 
 DEBTOR = {
     "sepa_debtor_name": "Caisse SSA Bruxelles",

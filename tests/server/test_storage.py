@@ -6,7 +6,7 @@ import pytest
 
 from server.db.migrations import latest_version, migrate
 from server.db.seam import open_database
-from server.storage import Storage
+from server.storage.core import Storage
 
 pytestmark = pytest.mark.anyio
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.db.seam import Row
-from server.storage import MEMBER_ACTIVE, Queries
+from server.storage.core import MEMBER_ACTIVE, Queries
 
 AUDIT_LOCK = 7_700_003
 GENESIS = b"\x00" * 32

@@ -1,6 +1,6 @@
 """SQL of reconciliation, settlement, findings, statements and vouchers (migration 2).
 
-Kept apart from ``server.storage`` so the core stays small; ``LedgerQueries``
+Kept apart from ``server.storage.core`` so the core stays small; ``LedgerQueries``
 runs on the connection of a ``Queries`` (same read or transaction), in the same
 two-dialect SQL. The constraints do the safety-critical part: a receipt (token,
 shop) is paid at most once (``settlement_items_paid_once``), a finding is
@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from server.db.seam import Row
-from server.storage import Queries, ScanRow
+from server.storage.core import Queries, ScanRow
 
 RECONCILE_LOCK = 7_700_010
 CHUNK = 500

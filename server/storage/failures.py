@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from server.storage import Queries
+from server.storage.core import Queries
 
 MAX_SUBJECT = 320  # an e-mail address at most; longer input is cut, never stored whole
 

@@ -1,0 +1,3 @@
+"""The storage layer: every SQL statement of the server. ``core`` holds ``Storage``
+and ``Queries`` (one connection, inside a read or a transaction); each query family
+(``ledger``, ``console``, ``failures``) runs on the connection of a ``Queries``."""
