@@ -26,11 +26,11 @@ from starlette.applications import Starlette
 from bench.postgres import UNREACHABLE, local_url, schema_for
 from keys import tokens
 from keys.signed_request import b64url_decode, b64url_encode, sign_request
-from server import members, merchants
-from server.admin import init_caisse
 from server.app import create_app
+from server.caisse import members, merchants
+from server.caisse.keyring import KeyRing, create_issuer_key, create_root_key
+from server.caisse.setup import init_caisse
 from server.config import Config, RateLimit
-from server.keyring import KeyRing, create_issuer_key, create_root_key
 from server.storage.core import Storage
 
 CREDENTIALS = 300

@@ -15,9 +15,12 @@ from pathlib import Path
 
 from keys import keystore
 from keys.cli_args import glue_dash_values
-from server import admin_cli_ledger, members, merchants
+from server import admin_cli_ledger
 from server import config as config_mod
-from server.admin import (
+from server.admin_web import cli_users
+from server.caisse import members, merchants
+from server.caisse.keyring import KeyRingError, load_root_key
+from server.caisse.setup import (
     AdminError,
     Caisse,
     init_caisse,
@@ -26,10 +29,8 @@ from server.admin import (
     rotate_issuer_key,
     status,
 )
-from server.admin_web import cli_users
 from server.cli_io import now, out, say
 from server.db.seam import DatabaseError
-from server.keyring import KeyRingError, load_root_key
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
 ERRORS = (

@@ -21,15 +21,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
 from server.admin_web import create_admin_app
+from server.caisse.code_throttle import FailureLimiter
+from server.caisse.keyring import KeyRing, open_keyring
+from server.caisse.trust import TrustLists
 from server.config import Config
 from server.context import AppContext
 from server.db.seam import open_database
 from server.errors import HANDLERS
 from server.intake import Intake
-from server.keyring import KeyRing, open_keyring
-from server.ratelimit import FailureLimiter
 from server.storage.core import Storage
-from server.trust import TrustLists
 from server.views import merchant, public, wallet
 from server.wallet_static import WalletFiles
 

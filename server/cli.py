@@ -15,9 +15,9 @@ import uvicorn
 
 from keys import keystore
 from server import log
+from server.caisse.keyring import KeyRingError
 from server.config import ConfigError, load
 from server.db.seam import DatabaseError, open_database, redact
-from server.keyring import KeyRingError
 
 
 def parser() -> argparse.ArgumentParser:

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from server.caisse.code_throttle import FailureLimiter
+from server.caisse.keyring import KeyRing
+from server.caisse.trust import TrustLists
 from server.config import Config
 from server.intake import Intake
-from server.keyring import KeyRing
-from server.ratelimit import FailureLimiter
 from server.storage.core import Storage
-from server.trust import TrustLists
 
 
 @dataclass(slots=True)

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 from keys.tokens import CredentialCache, Payment, Voucher
 from keys.trust_list import TrustList
 from keys.verify import MemoryJournal, ResultCode, VerifyResult, verify_qr
+from server.caisse.trust import TrustLists
 from server.config import Config
 from server.storage.core import ScanRow, Storage
 from server.storage.ledger import LedgerQueries
-from server.trust import TrustLists
 
 log = logging.getLogger("ssa.intake")
 SCAN_IN_FUTURE = "SCAN_IN_FUTURE"

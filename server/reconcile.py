@@ -28,11 +28,11 @@ from nacl.signing import SigningKey
 
 from keys import tokens
 from server import detection
+from server.caisse.trust import sign_new_list
 from server.config import Config
 from server.detection import Finding, Receipt
 from server.storage.core import MEMBER_REVOKED, Storage
 from server.storage.ledger import CHUNK, LedgerQueries
-from server.trust import sign_new_list
 
 Progress = Callable[[int, int], None]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from nacl.signing import SigningKey
 
-from server import members
 from server.admin_web.forms import Errors, Translator
+from server.caisse import members
+from server.caisse.trust import sign_new_list
 from server.config import Config
 from server.storage.console import AdminQueries
 from server.storage.core import MEMBER_REVOKED, Queries
-from server.trust import sign_new_list
 
 MAX_IMPORT_ROWS = 5000
 

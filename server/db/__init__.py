@@ -1,3 +1,3 @@
 """The database seam: one async interface (``seam``) over SQLite (``sqlite``) and
 PostgreSQL (``postgres``), and the numbered schema ``migrations``. Nothing here
-knows what the caisse stores; ``server.storage.core`` writes the SQL."""
+knows what the caisse stores; ``server.storage`` writes the SQL."""

@@ -6,7 +6,7 @@ from typing import NoReturn
 
 from starlette.requests import Request
 
-from server import codes
+from server.caisse import codes
 from server.context import AppContext, client_ip
 from server.errors import BadRequest
 from server.validation import json_object, public_key, read_body, string

@@ -9,10 +9,10 @@ from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
 from server.auth import MERCHANT, authenticate
+from server.caisse.merchants import MerchantError, enroll
 from server.context import ctx
 from server.errors import ApiError, BadRequest, PayloadTooLarge
 from server.intake import Scan
-from server.merchants import MerchantError, enroll
 from server.validation import integer, json_object, read_body, string
 from server.views.common import code_request, invalid_code
 

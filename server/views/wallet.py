@@ -7,10 +7,10 @@ from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
 from server.auth import MEMBER, authenticate
+from server.caisse.issuing import credentials_for
+from server.caisse.members import MemberError, activate
 from server.context import ctx
 from server.errors import ApiError
-from server.issuing import credentials_for
-from server.members import MemberError, activate
 from server.validation import read_body
 from server.views.common import code_request, invalid_code
 

@@ -9,7 +9,7 @@ import pytest
 from nacl.signing import SigningKey
 
 from keys.signed_request import b64url_encode
-from server import merchants
+from server.caisse import merchants
 
 from .conftest import server_helpers
 

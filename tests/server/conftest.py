@@ -22,12 +22,12 @@ from nacl.signing import SigningKey
 
 from keys import signed_request, tokens
 from keys.signed_request import b64url_decode, b64url_encode
-from server import members, merchants
-from server.admin import init_caisse
 from server.app import create_app
+from server.caisse import members, merchants
+from server.caisse.keyring import KeyRing, create_issuer_key, create_root_key
+from server.caisse.setup import init_caisse
 from server.config import Config, RateLimit
 from server.db.postgres import LOCAL_TEST_URLS, first_reachable
-from server.keyring import KeyRing, create_issuer_key, create_root_key
 
 PASSPHRASE = "test-passphrase"
 

@@ -8,8 +8,8 @@ import pytest
 from nacl.signing import SigningKey
 
 from keys import tokens
-from server import members
-from server.admin import Caisse, rotate_issuer_key
+from server.caisse import members
+from server.caisse.setup import Caisse, rotate_issuer_key
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ from nacl.signing import SigningKey
 
 from keys.signed_request import b64url_decode, b64url_encode, sign_request
 from keys.trust_list import open_trust_list
-from server import merchants
+from server.caisse import merchants
 
 from .conftest import Harness
 

@@ -9,8 +9,8 @@ from nacl.signing import SigningKey
 
 from keys.sample import key_with_leading_dash
 from keys.signed_request import b64url_encode
-from server import codes, merchants
-from server.admin import open_caisse
+from server.caisse import codes, merchants
+from server.caisse.setup import open_caisse
 
 from .conftest import Shop
 from .reconcile_helpers import scan, upload_ok

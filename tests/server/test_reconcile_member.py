@@ -12,7 +12,8 @@ from nacl.signing import SigningKey
 
 from keys import tokens
 from keys.trust_list import open_trust_list
-from server import findings, members
+from server import findings
+from server.caisse import members
 from server.detection import MEMBER_OVER_ALLOWANCE, PeriodCredential, detect_member_period
 
 from .reconcile_helpers import paid_twice, run, scan, upload_ok

@@ -21,7 +21,7 @@ from keys.signed_request import (
     signing_message,
     verify_request,
 )
-from server import codes
+from server.caisse import codes
 from server.config import Config, ConfigError, from_json, load, save
 from server.periods import period_at, periods_to_issue
 

@@ -11,7 +11,7 @@ from nacl.signing import SigningKey
 from keys import tokens
 from keys.signed_request import b64url_decode, b64url_encode
 from keys.trust_list import open_trust_list
-from server import members
+from server.caisse import members
 
 pytestmark = pytest.mark.anyio
 BRUSSELS = ZoneInfo("Europe/Brussels")

@@ -6,8 +6,8 @@ import httpx
 import pytest
 
 from server.app import create_app
+from server.caisse.keyring import KeyRing
 from server.config import Config
-from server.keyring import KeyRing
 
 pytestmark = pytest.mark.anyio
 

@@ -11,8 +11,8 @@ import secrets
 from typing import Any
 
 from keys import tokens
+from server.caisse.keyring import KeyRing
 from server.config import DAY, Config
-from server.keyring import KeyRing
 from server.storage.core import MEMBER_REVOKED, Storage
 from server.storage.ledger import LedgerQueries
 

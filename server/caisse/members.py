@@ -18,12 +18,12 @@ from typing import Any
 
 from nacl.signing import SigningKey
 
-from server import codes
+from server.caisse import codes
+from server.caisse.issuing import credentials_for
+from server.caisse.keyring import KeyRing
+from server.caisse.trust import sign_new_list
 from server.config import Config
-from server.issuing import credentials_for
-from server.keyring import KeyRing
 from server.storage.core import MEMBER_REVOKED, Queries
-from server.trust import sign_new_list
 
 KIND = "member"
 EMAIL = re.compile(r"^[^@\s,;<>]{1,64}@[^@\s,;<>]{1,190}\.[^@\s,;<>]{2,}$")

@@ -16,11 +16,11 @@ from pathlib import Path
 from nacl.signing import SigningKey
 
 from server import config as config_mod
+from server.caisse.keyring import create_issuer_key, create_root_key, root_path
+from server.caisse.trust import issuer_not_after, sign_new_list
 from server.config import Config, ConfigError
 from server.db.seam import open_database
-from server.keyring import create_issuer_key, create_root_key, root_path
 from server.storage.core import Storage
-from server.trust import issuer_not_after, sign_new_list
 
 
 class AdminError(Exception):

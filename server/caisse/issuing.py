@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import tokens
+from server.caisse.keyring import KeyRing
 from server.config import Config
-from server.keyring import KeyRing
 from server.periods import periods_to_issue
 from server.storage.core import Queries
 

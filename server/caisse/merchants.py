@@ -18,7 +18,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError
 
 from keys.signed_request import b64url_decode, b64url_encode
-from server import codes
+from server.caisse import codes
 from server.config import Config
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
 
