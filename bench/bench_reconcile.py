@@ -39,7 +39,7 @@ from bench.bench_intake import (
 )
 from bench.postgres import UNREACHABLE, local_url, schema_for
 from keys import tokens
-from server.reconcile import reconcile
+from server.ledger.reconcile import reconcile
 from server.storage.core import ScanRow
 
 MEMBERS, PER_MEMBER, SHOPS, BATCH = 100, 100, 5, 1000

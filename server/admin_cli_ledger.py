@@ -17,17 +17,17 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from keys import keystore
-from server import findings as findings_mod
 from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
 from server.caisse.vouchers import VoucherError, issue_vouchers
 from server.cli_io import now, out, say
-from server.detection import KINDS
-from server.findings import FindingError
-from server.reconcile import ReconcileError, parse_until, reconcile
-from server.reports import ReportError, monthly_report, report_html
-from server.sepa import SepaError, export_sepa
-from server.statements import FORMATS, StatementError, merchants_of, statement
+from server.ledger import findings as findings_mod
+from server.ledger.detection import KINDS
+from server.ledger.findings import FindingError
+from server.ledger.reconcile import ReconcileError, parse_until, reconcile
+from server.ledger.reports import ReportError, monthly_report, report_html
+from server.ledger.sepa import SepaError, export_sepa
+from server.ledger.statements import FORMATS, StatementError, merchants_of, statement
 from server.storage.ledger import LedgerQueries
 
 ERRORS = (

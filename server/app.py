@@ -28,7 +28,7 @@ from server.config import Config
 from server.context import AppContext
 from server.db.seam import open_database
 from server.errors import HANDLERS
-from server.intake import Intake
+from server.ledger.intake import Intake
 from server.storage.core import Storage
 from server.views import merchant, public, wallet
 from server.wallet_static import WalletFiles

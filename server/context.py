@@ -11,7 +11,7 @@ from server.caisse.code_throttle import FailureLimiter
 from server.caisse.keyring import KeyRing
 from server.caisse.trust import TrustLists
 from server.config import Config
-from server.intake import Intake
+from server.ledger.intake import Intake
 from server.storage.core import Storage
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.admin_web.call import Call
-from server.findings import list_findings
+from server.ledger.findings import list_findings
 from server.storage.ledger import LedgerQueries
 
 

@@ -13,12 +13,12 @@ from starlette.responses import Response
 from server.admin_web import ledger
 from server.admin_web.call import Call, problem
 from server.admin_web.views_shops import MERCHANT_ID, shop_or_none
-from server.findings import DECISIONS, FindingError, export_finding, list_findings
-from server.findings import decide as record
-from server.reconcile import ReconcileError, reconcile
-from server.sepa import SepaError, export_sepa
-from server.statements import FORMATS, StatementError
-from server.statements import statement as make
+from server.ledger.findings import DECISIONS, FindingError, export_finding, list_findings
+from server.ledger.findings import decide as record
+from server.ledger.reconcile import ReconcileError, reconcile
+from server.ledger.sepa import SepaError, export_sepa
+from server.ledger.statements import FORMATS, StatementError
+from server.ledger.statements import statement as make
 
 FINDING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_NOTE = 1000

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from starlette.responses import Response
 
 from server.admin_web.call import Call, problem
+from server.ledger.reports import ReportError, monthly_report
 from server.periods import period_at
-from server.reports import ReportError, monthly_report
 
 
 def _neighbours(month: str) -> tuple[str, str]:

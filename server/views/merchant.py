@@ -12,7 +12,7 @@ from server.auth import MERCHANT, authenticate
 from server.caisse.merchants import MerchantError, enroll
 from server.context import ctx
 from server.errors import ApiError, BadRequest, PayloadTooLarge
-from server.intake import Scan
+from server.ledger.intake import Scan
 from server.validation import integer, json_object, read_body, string
 from server.views.common import code_request, invalid_code
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.reconcile import ReconcileSummary, reconcile
+from server.ledger.reconcile import ReconcileSummary, reconcile
 from server.storage.core import Storage
 
 DEBTOR = {

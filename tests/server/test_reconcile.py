@@ -8,9 +8,9 @@ import pytest
 
 from keys import tokens
 from keys.trust_list import open_trust_list
-from server import findings
 from server.db.seam import open_database
-from server.detection import CONTRADICTION, FORK, OVER_ALLOWANCE, TOKEN_COPY
+from server.ledger import findings
+from server.ledger.detection import CONTRADICTION, FORK, OVER_ALLOWANCE, TOKEN_COPY
 from server.storage.core import Storage
 
 from .reconcile_helpers import ledger, paid_twice, payout_total, run, scan, upload_ok

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from server import config as config_mod
 from server.admin_cli import main
 from server.admin_cli_ledger import ProgressBar
-from server.reconcile import ReconcileError, parse_until
-from server.statements import CSV_COLUMNS, euros, render
+from server.ledger.reconcile import ReconcileError, parse_until
+from server.ledger.statements import CSV_COLUMNS, euros, render
 
 from .conftest import Clock, Harness, make_caisse
 from .reconcile_helpers import DEBTOR, scan

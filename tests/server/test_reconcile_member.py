@@ -12,9 +12,9 @@ from nacl.signing import SigningKey
 
 from keys import tokens
 from keys.trust_list import open_trust_list
-from server import findings
 from server.caisse import members
-from server.detection import MEMBER_OVER_ALLOWANCE, PeriodCredential, detect_member_period
+from server.ledger import findings
+from server.ledger.detection import MEMBER_OVER_ALLOWANCE, PeriodCredential, detect_member_period
 
 from .reconcile_helpers import paid_twice, run, scan, upload_ok
 

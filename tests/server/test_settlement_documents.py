@@ -11,13 +11,13 @@ import pytest
 import xmlschema
 
 from keys import tokens
-from server import findings
 from server.caisse.keyring import KeyRing
 from server.caisse.vouchers import issue_vouchers
-from server.detection import VOUCHER_REUSE
-from server.reports import monthly_report, report_html
-from server.sepa import SCHEMAS_DIR, SepaError, export_sepa
-from server.statements import statement
+from server.ledger import findings
+from server.ledger.detection import VOUCHER_REUSE
+from server.ledger.reports import monthly_report, report_html
+from server.ledger.sepa import SCHEMAS_DIR, SepaError, export_sepa
+from server.ledger.statements import statement
 
 from .conftest import PASSPHRASE
 from .reconcile_helpers import DEBTOR, run, scan, upload_ok

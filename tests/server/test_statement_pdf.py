@@ -7,7 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from server.statement_pdf import latin1
+from server.ledger.statement_pdf import latin1
 
 from .test_settlement_documents import first_statement, settle_three_shops
 

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 
 from server.config import Config
-from server.statements import euros, local_time
+from server.ledger.statements import euros, local_time
 
 _WIDTHS = (34, 100, 28, 20)  # date, token id, amount, status (mm, A4 minus margins)
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from server.config import Config
+from server.ledger.statements import euros
 from server.periods import period_at
-from server.statements import euros
 from server.storage.core import Storage
 from server.storage.ledger import LedgerQueries
 

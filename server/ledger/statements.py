@@ -102,7 +102,7 @@ async def statement_data(
 
 def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) -> bytes:
     if fmt == "pdf":
-        from server.statement_pdf import render_pdf  # fpdf2 is loaded only for a PDF
+        from server.ledger.statement_pdf import render_pdf  # fpdf2 is loaded only for a PDF
 
         return render_pdf(config, settlement, payout, items)
     tz = ZoneInfo(config.timezone)

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import tokens
-from server import detection
 from server.caisse.trust import sign_new_list
 from server.config import Config
-from server.detection import Finding, Receipt
+from server.ledger import detection
+from server.ledger.detection import Finding, Receipt
 from server.storage.core import MEMBER_REVOKED, Storage
 from server.storage.ledger import CHUNK, LedgerQueries
 
