@@ -21,6 +21,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
 from server.admin_web import create_admin_app
+from server.api import merchant, public, wallet
+from server.api.wallet_static import WalletFiles
 from server.caisse.code_throttle import FailureLimiter
 from server.caisse.keyring import KeyRing, open_keyring
 from server.caisse.trust import TrustLists
@@ -30,8 +32,6 @@ from server.db.seam import open_database
 from server.errors import HANDLERS
 from server.ledger.intake import Intake
 from server.storage.core import Storage
-from server.views import merchant, public, wallet
-from server.wallet_static import WalletFiles
 
 log = logging.getLogger("ssa.app")
 WALLET_DIR = Path(__file__).resolve().parent.parent / "wallet_pwa"

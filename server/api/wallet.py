@@ -6,13 +6,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
-from server.auth import MEMBER, authenticate
+from server.api.auth import MEMBER, authenticate
+from server.api.common import code_request, invalid_code
 from server.caisse.issuing import credentials_for
 from server.caisse.members import MemberError, activate
 from server.context import ctx
 from server.errors import ApiError
 from server.validation import read_body
-from server.views.common import code_request, invalid_code
 
 _STATUS = {"KEY_IN_USE": 409, "MEMBER_REVOKED": 403}
 

@@ -8,13 +8,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
-from server.auth import MERCHANT, authenticate
+from server.api.auth import MERCHANT, authenticate
+from server.api.common import code_request, invalid_code
 from server.caisse.merchants import MerchantError, enroll
 from server.context import ctx
 from server.errors import ApiError, BadRequest, PayloadTooLarge
 from server.ledger.intake import Scan
 from server.validation import integer, json_object, read_body, string
-from server.views.common import code_request, invalid_code
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 RESULT = re.compile(r"^[A-Za-z0-9_ -]{1,64}$")

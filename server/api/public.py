@@ -5,9 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server.api.openapi import openapi_document
 from server.context import ctx
 from server.errors import ApiError
-from server.openapi import openapi_document
 
 COSE_TYPE = "application/cose"
 
