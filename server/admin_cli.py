@@ -17,7 +17,6 @@ from keys import keystore
 from keys.cli_args import glue_dash_values
 from server import admin_cli_ledger
 from server import config as config_mod
-from server.admin_web import cli_users
 from server.caisse import members, merchants
 from server.caisse.keyring import KeyRingError, load_root_key
 from server.caisse.setup import (
@@ -30,6 +29,7 @@ from server.caisse.setup import (
     status,
 )
 from server.cli_io import now, out, say
+from server.console import cli_users
 from server.db.seam import DatabaseError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 

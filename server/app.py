@@ -20,13 +20,13 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
-from server.admin_web import create_admin_app
 from server.api import merchant, public, wallet
 from server.api.wallet_static import WalletFiles
 from server.caisse.code_throttle import FailureLimiter
 from server.caisse.keyring import KeyRing, open_keyring
 from server.caisse.trust import TrustLists
 from server.config import Config
+from server.console import create_admin_app
 from server.context import AppContext
 from server.db.seam import open_database
 from server.errors import HANDLERS

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 
 from server import config as config_mod
-from server.admin_web.accounts import add_user
 from server.caisse import members, merchants
 from server.caisse.setup import AdminError, init_caisse, open_caisse
+from server.console.auth.accounts import add_user
 from server.storage.core import MEMBER_PENDING, MERCHANT_ACTIVE
 
 DEMO_PASSPHRASE = "demo-passphrase-not-secret"

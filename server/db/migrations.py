@@ -229,7 +229,7 @@ MIGRATIONS: dict[int, list[str]] = {
             revoked_at BIGINT
         )""",
     ],
-    # The admin console (server/admin_web): accounts, sessions, the append-only audit
+    # The admin console (server/console): accounts, sessions, the append-only audit
     # log (each entry hash-chained to the previous one), and a member's letter language.
     3: [
         """CREATE TABLE admin_users (

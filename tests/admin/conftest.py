@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.admin_web.accounts import add_user
+from server.console.auth.accounts import add_user
 
 from ..conftest import RealServer, serve_caisse
 

@@ -6,7 +6,7 @@ import html
 
 import pytest
 
-from server.admin_web.accounts import check_login
+from server.console.auth.accounts import check_login
 
 from .conftest import ADMIN, OPERATOR, Console
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from server.admin_web import sessions
-from server.admin_web.audit_chain import verify_audit_chain
-from server.admin_web.passwords import hash_password, verify_password
+from server.console.audit_chain import verify_audit_chain
+from server.console.auth import sessions
+from server.console.auth.passwords import hash_password, verify_password
 from server.storage.console import AdminQueries
 
 from .conftest import ADMIN, OPERATOR, Console, Harness, csrf_of

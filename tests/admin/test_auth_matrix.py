@@ -1,6 +1,6 @@
 """Every console route, as anonymous, operator and admin, generated from the route table.
 
-A route added to ``server.admin_web.routes.PAGES`` is tested here without anyone
+A route added to ``server.console.routes.PAGES`` is tested here without anyone
 writing a line: anonymous visitors are sent to the login page (GET) or refused
 (POST), operators get 403 on every admin route (keys, payouts, money, audit),
 and nobody ever gets a 500.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 from starlette.routing import Mount, Route
 
-from server.admin_web.routes import PAGES
-from server.admin_web.sessions import ADMIN
+from server.console.auth.sessions import ADMIN
+from server.console.routes import PAGES
 
 from .conftest import ADMIN as ADMIN_LOGIN
 from .conftest import OPERATOR as OPERATOR_LOGIN

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from server.admin_web.accounts import add_user
-from server.admin_web.routes import PAGES
+from server.console.auth.accounts import add_user
+from server.console.routes import PAGES
 
 from .conftest import ADMIN, OPERATOR, Console, server_helpers
 

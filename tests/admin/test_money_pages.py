@@ -207,6 +207,6 @@ async def test_the_monthly_report_shows_the_months_figures_in_each_language(
 
 
 def _eur(cents: int) -> str:
-    from server.admin_web.i18n import Formats
+    from server.console.i18n import Formats
 
     return Formats("en", "Europe/Brussels").money(cents)

@@ -9,8 +9,8 @@ import pytest
 
 from keys.signed_request import b64url_encode
 from keys.trust_list import open_trust_list
-from server.admin_web.chart import bar_chart
-from server.admin_web.i18n import Formats
+from server.console.chart import bar_chart
+from server.console.i18n import Formats
 
 pytestmark = pytest.mark.anyio
 LINK = re.compile(r'id="activation-link">([^<]+)<')

@@ -8,10 +8,10 @@ from starlette.responses import Response
 
 from keys import keystore
 from keys.trust_list import TrustListInvalid, open_trust_list
-from server.admin_web.call import Call
-from server.admin_web.forms import Errors
 from server.caisse.keyring import load_root_key
 from server.caisse.setup import Caisse, rotate_issuer_key
+from server.console.call import Call
+from server.console.forms import Errors
 from server.storage.console import AdminQueries
 
 

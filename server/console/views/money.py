@@ -10,9 +10,9 @@ import re
 
 from starlette.responses import Response
 
-from server.admin_web import ledger
-from server.admin_web.call import Call, problem
-from server.admin_web.views_shops import MERCHANT_ID, shop_or_none
+from server.console import ledger
+from server.console.call import Call, problem
+from server.console.views.shops import MERCHANT_ID, shop_or_none
 from server.ledger.findings import DECISIONS, FindingError, export_finding, list_findings
 from server.ledger.findings import decide as record
 from server.ledger.reconcile import ReconcileError, reconcile

@@ -13,9 +13,9 @@ import sys
 import time
 from typing import Any
 
-from server.admin_web.accounts import AccountError, add_user
-from server.admin_web.sessions import OPERATOR, ROLES
 from server.cli_io import out, say
+from server.console.auth.accounts import AccountError, add_user
+from server.console.auth.sessions import OPERATOR, ROLES
 
 PASSWORD_ENV = "SSA_ADMIN_PASSWORD"
 ERRORS = (AccountError,)

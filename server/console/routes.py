@@ -7,21 +7,19 @@ Operators handle members and shops; admins also keys, money and the audit log.
 
 from __future__ import annotations
 
-from server.admin_web import (
-    views_accounts,
-    views_audit,
-    views_auth,
-    views_batches,
-    views_dashboard,
-    views_keys,
-    views_members,
-    views_money,
-    views_report,
-    views_shops,
-    views_tills,
-)
-from server.admin_web.call import Page
-from server.admin_web.sessions import ADMIN, OPERATOR
+from server.console.auth.sessions import ADMIN, OPERATOR
+from server.console.call import Page
+from server.console.views import accounts as views_accounts
+from server.console.views import audit as views_audit
+from server.console.views import auth as views_auth
+from server.console.views import batches as views_batches
+from server.console.views import dashboard as views_dashboard
+from server.console.views import keys as views_keys
+from server.console.views import members as views_members
+from server.console.views import money as views_money
+from server.console.views import report as views_report
+from server.console.views import shops as views_shops
+from server.console.views import tills as views_tills
 
 M = "/members/{member_id}"
 A = "/accounts/{email}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from server.admin_web.call import Call
+from server.console.call import Call
 from server.ledger.findings import list_findings
 from server.storage.ledger import LedgerQueries
 

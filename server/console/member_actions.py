@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from nacl.signing import SigningKey
 
-from server.admin_web.forms import Errors, Translator
 from server.caisse import members
 from server.caisse.trust import sign_new_list
 from server.config import Config
+from server.console.forms import Errors, Translator
 from server.storage.console import AdminQueries
 from server.storage.core import MEMBER_REVOKED, Queries
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from server.admin_web.accounts import EMAIL, normalize_email
-from server.admin_web.call import Call, problem
-from server.admin_web.forms import Errors
-from server.admin_web.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
-from server.admin_web.sessions import OPERATOR, ROLES
+from server.console.auth.accounts import EMAIL, normalize_email
+from server.console.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from server.console.auth.sessions import OPERATOR, ROLES
+from server.console.call import Call, problem
+from server.console.forms import Errors
 from server.storage.console import AdminQueries
 
 

@@ -6,15 +6,15 @@ from urllib.parse import urlsplit
 
 from starlette.responses import RedirectResponse, Response
 
-from server.admin_web.accounts import check_login, normalize_email
-from server.admin_web.call import Call
-from server.admin_web.sessions import (
+from server.console.auth.accounts import check_login, normalize_email
+from server.console.auth.sessions import (
     ABSOLUTE_S,
     COOKIE_PATH,
     LOGIN_COOKIE,
     LOGIN_FORM_S,
     SESSION_COOKIE,
 )
+from server.console.call import Call
 from server.storage.console import AdminQueries
 
 MAX_EMAIL = 254

@@ -15,7 +15,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from server.admin_web.i18n import (
+from server.console.auth.sessions import ADMIN, OPERATOR, User
+from server.console.i18n import (
     LANG_COOKIE,
     LANGUAGES,
     N_,
@@ -24,9 +25,8 @@ from server.admin_web.i18n import (
     load_translations,
     pick_language,
 )
-from server.admin_web.sessions import ADMIN, OPERATOR, User
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # (endpoint name, label msgid, role): the menu, in order.
 NAV = (

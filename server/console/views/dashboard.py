@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
-from server.admin_web import ledger
-from server.admin_web.call import Call
-from server.admin_web.chart import bar_chart
 from server.config import DAY
+from server.console import ledger
+from server.console.call import Call
+from server.console.chart import bar_chart
 from server.periods import Period, period_at
 from server.storage.console import AdminQueries
 

@@ -18,11 +18,11 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from server.admin_web.forms import read_form, text
-from server.admin_web.i18n import pick_language
-from server.admin_web.render import Pages
-from server.admin_web.sessions import LOGIN_COOKIE, SESSION_COOKIE, Sessions, User
-from server.admin_web.throttle import LoginThrottle
+from server.console.auth.sessions import LOGIN_COOKIE, SESSION_COOKIE, Sessions, User
+from server.console.auth.throttle import LoginThrottle
+from server.console.forms import read_form, text
+from server.console.i18n import pick_language
+from server.console.render import Pages
 from server.context import AppContext, client_ip
 from server.errors import ApiError
 from server.storage.console import AdminQueries

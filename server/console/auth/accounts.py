@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from server.admin_web.passwords import hash_password, password_problem, verify_password
-from server.admin_web.sessions import ROLES
+from server.console.auth.passwords import hash_password, password_problem, verify_password
+from server.console.auth.sessions import ROLES
 from server.storage.console import AdminQueries
 from server.storage.core import Storage
 

@@ -6,9 +6,9 @@ import json
 
 from starlette.responses import Response
 
-from server.admin_web.audit_chain import verify_audit_chain
-from server.admin_web.call import Call
-from server.admin_web.pagination import paginate
+from server.console.audit_chain import verify_audit_chain
+from server.console.call import Call
+from server.console.pagination import paginate
 from server.storage.console import AdminQueries
 
 PAGE_SIZE = 50

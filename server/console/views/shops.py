@@ -10,12 +10,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from server.admin_web.call import Call, problem
-from server.admin_web.forms import Errors
-from server.admin_web.qr import qr_svg
-from server.admin_web.tills import tills_of
 from server.caisse import merchants
 from server.config import DAY
+from server.console.call import Call, problem
+from server.console.forms import Errors
+from server.console.qr import qr_svg
+from server.console.tills import tills_of
 from server.storage.console import AdminQueries
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 

@@ -9,13 +9,13 @@ from typing import Any
 from markupsafe import Markup
 from starlette.responses import Response
 
-from server.admin_web.call import Call, problem
-from server.admin_web.forms import Errors, upload
-from server.admin_web.i18n import LANGUAGES
-from server.admin_web.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error, reenrol
-from server.admin_web.pagination import paginate
-from server.admin_web.qr import qr_svg
 from server.caisse import members
+from server.console.call import Call, problem
+from server.console.forms import Errors, upload
+from server.console.i18n import LANGUAGES
+from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error, reenrol
+from server.console.pagination import paginate
+from server.console.qr import qr_svg
 from server.storage.console import AdminQueries
 from server.storage.core import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
 

@@ -16,23 +16,23 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from server.admin_web.call import Site, guard
-from server.admin_web.render import Pages
-from server.admin_web.routes import PAGES
-from server.admin_web.security import SecurityHeaders
-from server.admin_web.sessions import Sessions, load_secret
-from server.admin_web.throttle import LoginThrottle
+from server.console.auth.sessions import Sessions, load_secret
+from server.console.auth.throttle import LoginThrottle
+from server.console.call import Site, guard
+from server.console.render import Pages
+from server.console.routes import PAGES
+from server.console.security import SecurityHeaders
 from server.context import AppContext
 from server.errors import ApiError
 
 log = logging.getLogger("ssa.admin")
-STATIC = Path(__file__).resolve().parent.parent / "static" / "admin"
+STATIC = Path(__file__).resolve().parent / "static" / "admin"
 
 
 def _error_page(request: Request, status: int) -> Response:
     site: Site = request.app.state.site
     pages = site.pages
-    from server.admin_web.i18n import pick_language
+    from server.console.i18n import pick_language
 
     _ = pages.gettext(pick_language(request))
     message = {

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
-from server.admin_web.call import Call, problem
+from server.console.call import Call, problem
 from server.ledger.reports import ReportError, monthly_report
 from server.periods import period_at
 

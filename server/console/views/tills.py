@@ -12,10 +12,10 @@ from typing import Any
 
 from starlette.responses import Response
 
-from server.admin_web.call import Call, problem
-from server.admin_web.tills import tills_of
-from server.admin_web.views_shops import shop_or_none
 from server.caisse import merchants
+from server.console.call import Call, problem
+from server.console.tills import tills_of
+from server.console.views.shops import shop_or_none
 from server.storage.console import AdminQueries
 
 MAX_KEY = 100  # read more than a key's 43 characters: a longer value must not match

@@ -1,5 +1,5 @@
 """The admin console: server-rendered pages under /admin for the people who run a caisse."""
 
-from server.admin_web.site import create_admin_app
+from server.console.site import create_admin_app
 
 __all__ = ["create_admin_app"]

@@ -6,10 +6,10 @@ import re
 
 from starlette.responses import Response
 
-from server.admin_web.call import Call, problem
-from server.admin_web.pagination import paginate
-from server.admin_web.views_shops import MERCHANT_ID
 from server.config import DAY
+from server.console.call import Call, problem
+from server.console.pagination import paginate
+from server.console.views.shops import MERCHANT_ID
 from server.storage.console import AdminQueries
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

@@ -1,0 +1,1 @@
+"""Who may use the console: accounts, argon2id passwords, sessions and the login throttle."""
