@@ -9,8 +9,8 @@ import stat
 import pytest
 
 from keys.trust_list import open_trust_list
-from server.admin_cli import main
 from server.caisse.setup import open_caisse
+from server.cli.admin import main
 
 from .conftest import PASSPHRASE
 

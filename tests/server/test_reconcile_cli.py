@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from server import config as config_mod
-from server.admin_cli import main
-from server.admin_cli_ledger import ProgressBar
+from server.cli.admin import main
+from server.cli.admin_ledger import ProgressBar
 from server.ledger.reconcile import ReconcileError, parse_until
 from server.ledger.statements import CSV_COLUMNS, euros, render
 
@@ -108,7 +108,7 @@ def test_two_reconcile_processes_at_once_pay_each_payment_once(
     cmd = [
         sys.executable,
         "-m",
-        "server.admin_cli",
+        "server.cli.admin",
         *base,
         "reconcile",
         "--until",

@@ -14,7 +14,7 @@ import httpx
 from nacl.signing import SigningKey
 
 from keys.signed_request import b64url_encode, sign_request
-from server.admin_cli import main as admin
+from server.cli.admin import main as admin
 
 from .conftest import PASSPHRASE
 
@@ -55,7 +55,7 @@ def test_ssa_server_serves_the_api_over_real_http(tmp_path, backend, monkeypatch
     code = capsys.readouterr().out.split('"activation_code": "')[1].split('"')[0]
     env = {**os.environ, "SSA_PASSPHRASE": PASSPHRASE}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", "--data", data, *db, "--port", str(port)],
+        [sys.executable, "-m", "server.cli.serve", "--data", data, *db, "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

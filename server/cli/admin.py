@@ -15,7 +15,6 @@ from pathlib import Path
 
 from keys import keystore
 from keys.cli_args import glue_dash_values
-from server import admin_cli_ledger
 from server import config as config_mod
 from server.caisse import members, merchants
 from server.caisse.keyring import KeyRingError, load_root_key
@@ -28,8 +27,9 @@ from server.caisse.setup import (
     rotate_issuer_key,
     status,
 )
-from server.cli_io import now, out, say
-from server.console import cli_users
+from server.cli import admin_ledger as admin_cli_ledger
+from server.cli import users as cli_users
+from server.cli.output import now, out, say
 from server.db.seam import DatabaseError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
@@ -207,7 +207,7 @@ async def cmd_merchant_list(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace) -> int:
-    from server.demo import ensure_demo
+    from server.cli.demo import ensure_demo
 
     out(await ensure_demo(Path(args.data), args.database, now()))
     return 0

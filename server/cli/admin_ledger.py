@@ -20,7 +20,7 @@ from keys import keystore
 from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
 from server.caisse.vouchers import VoucherError, issue_vouchers
-from server.cli_io import now, out, say
+from server.cli.output import now, out, say
 from server.ledger import findings as findings_mod
 from server.ledger.detection import KINDS
 from server.ledger.findings import FindingError

@@ -13,7 +13,7 @@ import sys
 import time
 from typing import Any
 
-from server.cli_io import out, say
+from server.cli.output import out, say
 from server.console.auth.accounts import AccountError, add_user
 from server.console.auth.sessions import OPERATOR, ROLES
 
