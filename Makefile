@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test bench lint format clean system-deps
+.PHONY: install test test-dates bench lint format clean system-deps
 
 install: system-deps $(STAMP)
 
@@ -24,12 +24,20 @@ system-deps:
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The suite with the machine's clock moved (libfaketime) to the dates that break
+# software: month ends, a leap day, both DST switches, New Year's Eve. DATES picks
+# some (Brussels local time, e.g. DATES="2028-02-29T12:00"); PYTEST_ARGS narrows it.
+test-dates: install
+	PYTEST_ARGS="$(PYTEST_ARGS)" $(PY) scripts/test_at_dates.py $(DATES)
+
 bench: install
 	$(PY) -m bench
 
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy --strict keys
 
 format: install
 	$(VENV)/bin/ruff format .

@@ -14,6 +14,7 @@ import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nacl.exceptions
 import nacl.pwhash
@@ -53,7 +54,7 @@ def _derive(passphrase: bytes, salt: bytes, opslimit: int, memlimit: int) -> byt
 
 def seal_key(
     signing_key: SigningKey, passphrase: str, *, label: str = "", profile: str = "sensitive"
-) -> dict:
+) -> dict[str, Any]:
     """The JSON document of an encrypted key file."""
     if not passphrase:
         raise KeyFileError("an empty passphrase cannot protect a private key")
@@ -116,7 +117,7 @@ def generate_key_file(
     return signing_key, info
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Any]:
     try:
         mode = path.stat().st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 from nacl.signing import SigningKey
 
@@ -78,7 +79,7 @@ class SampleCaisse:
         )
 
     def trust_list(self, **overrides: object) -> TrustList:
-        fields: dict = {
+        fields: dict[str, Any] = {
             "seq": self.seq,
             "issued_at": self.now - 3600,
             "expires_at": self.now + 7 * DAY,

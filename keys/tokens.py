@@ -51,11 +51,13 @@ class Credential:
     exp: int
     allowance_cents: int
     member_public_key: bytes
-    sign1: cose.Sign1 | None = None
+    sign1: cose.Sign1
 
     @property
-    def kid(self) -> bytes | None:
-        return self.sign1.kid if self.sign1 else None
+    def kid(self) -> bytes:
+        """The issuer key's id (the decoder refuses a credential without one)."""
+        kid: bytes = self.sign1.kid
+        return kid
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,8 @@ class Payment:
     seq: int
     cumulative_cents: int
     iat: int
+    sign1: cose.Sign1
     aud: str | None = None
-    sign1: cose.Sign1 | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,12 +83,14 @@ class Voucher:
     amount_cents: int
     nbf: int
     exp: int
+    sign1: cose.Sign1
     sub: bytes | None = None
-    sign1: cose.Sign1 | None = None
 
     @property
-    def kid(self) -> bytes | None:
-        return self.sign1.kid if self.sign1 else None
+    def kid(self) -> bytes:
+        """The issuer key's id (the decoder refuses a voucher without one)."""
+        kid: bytes = self.sign1.kid
+        return kid
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,9 @@ class OtherToken:
 
     typ: int
     sign1: cose.Sign1
+    # A payment (typ 2) whose embedded object is not a credential: ``typ`` is the
+    # embedded object's, so the refusal can say what was embedded.
+    embedded: bool = False
 
 
 Token = Credential | Payment | Voucher | OtherToken
@@ -349,7 +356,7 @@ def _payment(
     if credential is None:
         decoded = decode_credential(cred_bytes)
         if isinstance(decoded, OtherToken):
-            return OtherToken(decoded.typ, sign1)
+            return OtherToken(decoded.typ, sign1, embedded=True)
         credential = decoded
         if credentials is not None:
             credentials.put(cred_bytes, credential)
@@ -383,7 +390,8 @@ class CredentialCache:
         if entry is None:
             return None
         self._entries.move_to_end(cred_bytes)
-        return entry[0]
+        credential: Credential = entry[0]
+        return credential
 
     def put(self, cred_bytes: bytes, credential: Credential) -> None:
         self._entries[cred_bytes] = [credential, None]

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from . import cose, tokens
-from .tokens import Credential, CredentialCache, MalformedToken, Payment, Voucher
+from .tokens import Credential, CredentialCache, MalformedToken, Payment, TokenType, Voucher
 from .trust_list import Issuer, TrustList
 
 
@@ -151,8 +151,8 @@ def step_2_parse(
 
 def _signers(token: tokens.Token) -> list[cose.Sign1]:
     if isinstance(token, Payment):
-        return [token.sign1, token.credential.sign1]  # type: ignore[list-item]
-    return [token.sign1]  # type: ignore[list-item]
+        return [token.sign1, token.credential.sign1]
+    return [token.sign1]
 
 
 def step_3_algorithm(token: tokens.Token) -> None:
@@ -166,6 +166,10 @@ def step_4_type(token: tokens.Token) -> Payment | Voucher:
         return token
     if isinstance(token, Credential):
         raise Refusal(ResultCode.WRONG_TYPE, "a bare credential is not spendable")
+    if token.embedded:
+        names = {int(TokenType.PAYMENT): "a payment", int(TokenType.VOUCHER): "a voucher"}
+        what = names.get(token.typ, f"typ {token.typ}")
+        raise Refusal(ResultCode.WRONG_TYPE, f"the embedded object is {what}, not a credential")
     raise Refusal(ResultCode.WRONG_TYPE, f"typ {token.typ} is neither a payment nor a voucher")
 
 
@@ -176,11 +180,11 @@ def _issued(token: Payment | Voucher) -> Credential | Voucher:
 
 def step_5_issuer_key(token: Payment | Voucher, trust_list: TrustList) -> Issuer:
     issued = _issued(token)
-    issuer = trust_list.issuer(issued.kid)  # type: ignore[arg-type]
+    issuer = trust_list.issuer(issued.kid)
     if issuer is None or issuer.caisse != issued.iss:
         raise Refusal(
             ResultCode.UNKNOWN_KEY,
-            f"issuer key {issued.kid.hex()} of {issued.iss!r} is not in the trust list",  # type: ignore[union-attr]
+            f"issuer key {issued.kid.hex()} of {issued.iss!r} is not in the trust list",
         )
     return issuer
 
@@ -189,17 +193,17 @@ def step_6_signatures(
     token: Payment | Voucher, issuer: Issuer, credentials: CredentialCache | None
 ) -> None:
     if isinstance(token, Voucher):
-        if not token.sign1.verify(issuer.key):  # type: ignore[union-attr]
+        if not token.sign1.verify(issuer.key):
             raise Refusal(ResultCode.BAD_SIGNATURE, "voucher signature does not verify")
         return
     cred_bytes = token.credential_cose
     cached = credentials.verified_with(cred_bytes) if credentials is not None else None
     if cached != issuer.key:
-        if not token.credential.sign1.verify(issuer.key):  # type: ignore[union-attr]
+        if not token.credential.sign1.verify(issuer.key):
             raise Refusal(ResultCode.BAD_SIGNATURE, "credential signature does not verify")
         if credentials is not None:
             credentials.mark_verified(cred_bytes, issuer.key)
-    if not token.sign1.verify(token.credential.member_public_key):  # type: ignore[union-attr]
+    if not token.sign1.verify(token.credential.member_public_key):
         raise Refusal(ResultCode.BAD_SIGNATURE, "payment signature does not verify")
 
 
@@ -213,6 +217,7 @@ def step_7_issuer_key_in_force(issuer: Issuer, now: int) -> None:
 
 
 def step_8_revocation(token: Payment | Voucher, trust_list: TrustList) -> None:
+    sub: bytes | None
     if isinstance(token, Payment):
         cti, sub, revoked_ids = (
             token.credential.cti,
@@ -319,7 +324,7 @@ def verify_qr(
         spendable = step_4_type(parsed)
         issuer = step_5_issuer_key(spendable, trust_list)
         step_6_signatures(spendable, issuer, credentials)
-        token, tid, cose = spendable, tokens.token_id(spendable.sign1.payload), received  # type: ignore[union-attr]
+        token, tid, cose = spendable, tokens.token_id(spendable.sign1.payload), received
         step_7_issuer_key_in_force(issuer, now)
         step_8_revocation(token, trust_list)
         step_9_validity_period(token, now)

@@ -4,12 +4,14 @@
 #   libzbar0  the zbar library pyzbar loads (scanner image pipeline)
 #   chromium  the browser the wallet's tests drive (never a downloaded one)
 #   xvfb      a virtual screen for the till window's tests
+#   faketime  libfaketime, for the suite at moved dates (make test-dates)
 set -euo pipefail
 
 missing=()
 ldconfig -p 2>/dev/null | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v Xvfb >/dev/null || missing+=(xvfb)
+compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' >/dev/null || missing+=(faketime)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -49,6 +49,84 @@ def service_missing_fixture():
     return service_missing
 
 
+def now_s() -> int:
+    """The time of day, in epoch seconds: the one place the suite reads it (see ``Clock``)."""
+    return int(time.time())
+
+
+class Clock:
+    """A settable clock shared by an app under test and the test itself.
+
+    The one place the suite reads the time of day: every time-dependent test
+    takes ``clock`` or ``now`` (or a ``Clock`` made from them). `make test-dates`
+    runs the suite with the machine's clock moved to the dates that break software
+    (month ends, a leap day, DST switches, New Year's Eve), so a test that only
+    passes on some days fails there.
+    """
+
+    def __init__(self, t: float | None = None) -> None:
+        self.t = float(now_s() if t is None else t)
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def now(clock: Clock) -> int:
+    """This test's instant, in epoch seconds (from ``clock``)."""
+    return int(clock())
+
+
+def pytest_report_header(config) -> str | None:
+    moved = os.environ.get("SSA_TEST_DATE")
+    return f"clock moved to {moved} Europe/Brussels (libfaketime)" if moved else None
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def launch_chromium(pw):
+    """Debian's Chromium under Playwright, on the suite's clock.
+
+    Chromium does not start under libfaketime, so it is launched without it; when
+    the suite runs at a moved date (`make test-dates`) each new browser context's
+    clock is installed at the test's instant and ticks on from there.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
+    if os.environ.get("FAKETIME"):
+        plain_new_context = browser.new_context
+
+        def new_context(**options):
+            context = plain_new_context(**options)
+            context.clock.install(time=time.time())
+            return context
+
+        browser.new_context = new_context
+    return browser
+
+
+@pytest.fixture(name="launch_chromium", scope="session")
+def launch_chromium_fixture():
+    return launch_chromium
+
+
 def scan_vector_files() -> list[Path]:
     return sorted(p for p in VECTORS_DIR.glob("[0-9][0-9][0-9]-*.json"))
 

@@ -23,6 +23,7 @@ from server.caisse.issuing import credentials_for
 from server.caisse.keyring import KeyRing
 from server.caisse.trust import sign_new_list
 from server.config import Config
+from server.storage.console import AdminQueries
 from server.storage.core import MEMBER_REVOKED, Queries
 
 KIND = "member"
@@ -176,3 +177,24 @@ async def activate(
         now=now,
     )
     return Activation(member_id, creds)
+
+
+async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, now: int) -> dict:
+    """The lost-phone case: block the phone in the member's hands now, and issue a new code.
+
+    The old phone's credentials are revoked in a newly signed trust list and its key
+    is forgotten (so it cannot fetch a new credential either); the new phone gets what
+    is left of the month's allowance when it activates with the new code.
+    """
+    member = await q.member(member_id)
+    if member is None:
+        raise MemberError(f"no member {member_id}")
+    if member["status"] == MEMBER_REVOKED:
+        raise MemberError(f"member {member_id} is revoked")
+    detached = await AdminQueries.of(q).detach_member_key(member_id)
+    replaced = await q.revoke_credentials_of(member_id, now)
+    seq = None
+    if detached or replaced:
+        seq = (await sign_new_list(q, config, root, now, "wallet lost")).seq
+    code = await new_activation_code(q, config, member_id, now)
+    return {**code, "credentials_revoked": replaced, "trust_list_seq": seq}

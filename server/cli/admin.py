@@ -142,6 +142,15 @@ async def cmd_member_code(args: argparse.Namespace, caisse: Caisse) -> int:
     return 0
 
 
+async def cmd_member_reenrol(args: argparse.Namespace, caisse: Caisse) -> int:
+    root = _root(caisse)
+    async with caisse.storage.transaction() as q:
+        result = await members.reenrol(q, caisse.config, root, args.id, now())
+    out(result)
+    say("the member's old phone is blocked; give them the new activation code")
+    return 0
+
+
 async def cmd_member_revoke(args: argparse.Namespace, caisse: Caisse) -> int:
     root = _root(caisse)
     async with caisse.storage.transaction() as q:
@@ -261,7 +270,8 @@ def parser() -> argparse.ArgumentParser:
     imp.add_argument("file")
     imp.set_defaults(run=cmd_member_import)
     for name, run, text in (
-        ("code", cmd_member_code, "a new activation code (lost phone)"),
+        ("code", cmd_member_code, "a new activation code (the old phone keeps working)"),
+        ("reenrol", cmd_member_reenrol, "lost phone: block the old phone, a new activation code"),
         ("revoke", cmd_member_revoke, "block a member"),
     ):
         cmd = member.add_parser(name, help=text)

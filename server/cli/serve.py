@@ -20,6 +20,14 @@ from server.config import ConfigError, load
 from server.db.seam import DatabaseError, open_database, redact
 
 
+def port_number(text: str) -> int:
+    """``--port`` / ``SSA_PORT``: argparse also applies this to the environment default,
+    so ``SSA_PORT=abc`` is one clear usage error, not a traceback."""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 65536):
+        raise argparse.ArgumentTypeError(f"a port is a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ssa-server", description="Run a caisse's HTTP server.")
     p.add_argument(
@@ -34,8 +42,8 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--port",
-        type=int,
-        default=int(os.environ.get("SSA_PORT", "8000")),
+        type=port_number,
+        default=os.environ.get("SSA_PORT", "8000"),
         help="port [SSA_PORT, default 8000]",
     )
     p.add_argument(

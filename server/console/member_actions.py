@@ -1,40 +1,14 @@
-"""Member actions of the console that combine several steps of ``server.members``.
-
-``reenrol`` is the lost-phone case: the phone in the member's hands now is
-blocked at once (its credentials revoked in a newly signed trust list, its key
-forgotten, so it cannot fetch a new credential either), and a new activation
-code is issued; the new phone gets what is left of the month's allowance.
-``check_member_fields`` gives the console per-field messages for the rules of
-``members.check_fields``.
+"""The console's side of member actions: ``check_member_fields`` gives per-field
+messages for the rules of ``members.check_fields``. (The lost-phone case,
+``members.reenrol``, is a members service the CLI offers too.)
 """
 
 from __future__ import annotations
 
-from nacl.signing import SigningKey
-
 from server.caisse import members
-from server.caisse.trust import sign_new_list
-from server.config import Config
 from server.console.forms import Errors, Translator
-from server.storage.console import AdminQueries
-from server.storage.core import MEMBER_REVOKED, Queries
 
 MAX_IMPORT_ROWS = 5000
-
-
-async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, now: int) -> dict:
-    member = await q.member(member_id)
-    if member is None:
-        raise members.MemberError(f"no member {member_id}")
-    if member["status"] == MEMBER_REVOKED:
-        raise members.MemberError(f"member {member_id} is revoked")
-    detached = await AdminQueries.of(q).detach_member_key(member_id)
-    replaced = await q.revoke_credentials_of(member_id, now)
-    seq = None
-    if detached or replaced:
-        seq = (await sign_new_list(q, config, root, now, "wallet lost")).seq
-    code = await members.new_activation_code(q, config, member_id, now)
-    return {**code, "credentials_revoked": replaced, "trust_list_seq": seq}
 
 
 def check_member_fields(name: str, email: str, _: Translator, errors: Errors) -> None:

@@ -32,7 +32,6 @@ Harness = server_helpers.Harness
 anyio_backend = server_helpers.anyio_backend
 key_material = server_helpers.key_material
 backend = server_helpers.backend
-clock = server_helpers.clock
 caisse = server_helpers.caisse
 api = server_helpers.api
 
@@ -123,18 +122,10 @@ async def anonymous(accounts: Any) -> Any:
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
-def browser(service_missing):
+def browser(service_missing, launch_chromium):
     """One Chromium for the browser module; closed after it, because Playwright's sync API
     holds an event loop that the async HTTP tests of the other modules cannot share."""
     if not CHROMIUM.exists():
@@ -144,7 +135,7 @@ def browser(service_missing):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         yield browser
         browser.close()
 

@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from playwright.sync_api import expect
 from keys import ed25519, tokens
 from keys.signed_request import b64url_decode, b64url_encode, sign_request
 from keys.trust_list import open_trust_list
+from tests.conftest import now_s
 
 from .conftest import ADMIN, OPERATOR, axe_violations, browser_login
 
@@ -117,7 +117,7 @@ def test_a_volunteers_evening_in_the_console(browser, context, console_server, t
             amount_cents=2340,
             seq=1,
             cumulative_cents=2340,
-            iat=int(time.time()),
+            iat=now_s(),
             member_key=key,
         )
     )
@@ -187,7 +187,7 @@ def fork(console_server) -> dict:
     )
     assert answer.status_code == 200, answer.text
     credential = b64url_decode(answer.json()["credential"])
-    now = int(time.time())
+    now = now_s()
     shops, qrs = [], []
     for name, amount in (("Fork Alpha", 700), ("Fork Beta", 900)):
         shop = cli("merchant", "add", "--name", name, "--iban", "BE71 0961 2345 6769")
@@ -221,7 +221,7 @@ def fork(console_server) -> dict:
             url + path,
             content=body,
             headers={
-                "Authorization": sign_request(till, "POST", path, body, int(time.time())),
+                "Authorization": sign_request(till, "POST", path, body, now_s()),
                 "Content-Type": "application/json",
             },
         )
@@ -367,10 +367,10 @@ def _batch_status(url: str, till: SigningKey) -> int:
     body = json.dumps(
         {
             "batch_id": os.urandom(6).hex(),
-            "scans": [{"qr": "SSA1:x", "scanned_at": int(time.time()), "result": "OK"}],
+            "scans": [{"qr": "SSA1:x", "scanned_at": now_s(), "result": "OK"}],
         }
     ).encode()
-    header = sign_request(till, "POST", path, body, int(time.time()))
+    header = sign_request(till, "POST", path, body, now_s())
     answer = httpx.post(
         url + path,
         content=body,

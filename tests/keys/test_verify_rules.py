@@ -87,3 +87,22 @@ def test_the_refusals_of_a_refused_amount_hide_it() -> None:
     [result] = _run(caisse.trust_list(), member.pay(600, iat=NOW))
     assert result.code is ResultCode.OVER_ALLOWANCE
     assert "amount_cents" not in result.to_json()
+
+
+def test_a_payment_embedding_a_voucher_says_what_was_embedded() -> None:
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member()
+    voucher_cose = tokens.from_qr(caisse.voucher(500))
+    qr = tokens.to_qr(
+        tokens.encode_payment(
+            credential_cose=voucher_cose,
+            amount_cents=100,
+            seq=1,
+            cumulative_cents=100,
+            iat=NOW,
+            member_key=member.key,
+        )
+    )
+    [result] = _run(caisse.trust_list(), qr)
+    assert result.code is ResultCode.WRONG_TYPE
+    assert result.message == "the embedded object is a voucher, not a credential"

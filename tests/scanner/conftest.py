@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import cv2
@@ -13,6 +12,7 @@ import qrcode
 from keys import ed25519
 from keys.sample import SampleCaisse
 from scanner.store import ScannerConfig, ScannerStore
+from tests.conftest import now_s
 
 
 def qr_picture(text: str, module_px: int = 6, size: tuple[int, int] = (1280, 720)) -> np.ndarray:
@@ -42,7 +42,7 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 10) -> Path:
 
 @pytest.fixture
 def caisse() -> SampleCaisse:
-    return SampleCaisse(now=int(time.time()))
+    return SampleCaisse(now=now_s())
 
 
 @pytest.fixture

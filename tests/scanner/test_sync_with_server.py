@@ -24,6 +24,7 @@ from nacl.signing import SigningKey
 from keys import ed25519, tokens
 from keys.sample import SampleMember
 from keys.signed_request import b64url_decode, b64url_encode
+from tests.conftest import now_s
 
 from .conftest import qr_picture, write_video
 
@@ -76,7 +77,7 @@ def _verdicts(proc: subprocess.CompletedProcess[str]) -> list[dict]:
 def test_video_till_loop_then_sync_then_nothing_more_to_send(server, tmp_path: Path) -> None:
     data = tmp_path / "till"
     _enrolled(server, data)
-    qr = _member(server).pay(2340, iat=int(time.time()))
+    qr = _member(server).pay(2340, iat=now_s())
     blank = np.full((720, 1280, 3), 180, np.uint8)
     video = write_video(tmp_path / "till.mp4", [blank] * 3 + [qr_picture(qr)] * 40 + [blank] * 3)
     run = _scanner("run", "--data", str(data), "--camera", str(video), "--headless", "--no-sync",
@@ -99,7 +100,7 @@ def test_a_till_killed_while_scanning_loses_no_accepted_scan(server, tmp_path: P
     data = tmp_path / "till"
     _enrolled(server, data)
     members = [_member(server) for _ in range(3)]
-    now = int(time.time())
+    now = now_s()
     qrs = [members[i % 3].pay(100, iat=now) for i in range(90)]
     rng = random.Random(1)
     shown_ok: set[str] = set()
@@ -131,7 +132,7 @@ def test_sync_killed_at_random_points_counts_every_scan_once(server, tmp_path: P
     data = tmp_path / "till"
     _enrolled(server, data)
     member = _member(server)
-    now = int(time.time())
+    now = now_s()
     qrs = [member.pay(10, iat=now) for _ in range(200)]
     run = _scanner(
         "run", "--data", str(data), "--headless", "--no-sync", stdin="\n".join(qrs) + "\n"
@@ -173,7 +174,7 @@ def test_a_rolled_back_trust_list_is_refused(server, tmp_path: Path) -> None:
 def test_the_running_till_syncs_by_itself_when_the_network_is_there(server, tmp_path: Path) -> None:
     data = tmp_path / "till"
     _enrolled(server, data)
-    qr = _member(server).pay(450, iat=int(time.time()))
+    qr = _member(server).pay(450, iat=now_s())
     before = _server_scans(server)
     till = subprocess.Popen(
         [sys.executable, "-m", "scanner.cli", "run", "--data", str(data), "--headless",
@@ -185,8 +186,8 @@ def test_the_running_till_syncs_by_itself_when_the_network_is_there(server, tmp_
         till.stdin.write(qr + "\n")
         till.stdin.flush()
         assert json.loads(till.stdout.readline())["code"] == "OK"
-        deadline = time.time() + 30
-        while _server_scans(server) == before and time.time() < deadline:
+        deadline = time.monotonic() + 30
+        while _server_scans(server) == before and time.monotonic() < deadline:
             time.sleep(0.5)
         assert _server_scans(server) == before + 1
     finally:
@@ -208,7 +209,7 @@ def test_a_revoked_tills_unsent_scans_reach_the_caisse_through_its_replacement(
                         "--kdf", "interactive")  # fmt: skip
     assert enrolled.returncode == 0, enrolled.stderr
     member = _member(server)
-    now = int(time.time())
+    now = now_s()
     qrs = [member.pay(100, iat=now) for _ in range(3)]
     run = _scanner("run", "--data", str(old), "--headless", "--no-sync", stdin="\n".join(qrs))
     assert [v["code"] for v in _verdicts(run)] == ["OK"] * 3

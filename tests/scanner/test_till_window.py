@@ -14,6 +14,7 @@ from scanner.journal import Journal
 from scanner.messages import Messages
 from scanner.till import Till, TrustListHolder
 from scanner.till_window import COLOURS, TillWindow
+from tests.conftest import now_s
 
 from .conftest import qr_picture
 
@@ -50,15 +51,15 @@ def _window(caisse: SampleCaisse, frames=None, language: str = "fr") -> TillWind
 
 
 def _pump(window: TillWindow, until, seconds: float = 20) -> None:
-    deadline = time.time() + seconds
+    deadline = time.monotonic() + seconds
     window.root.after(30, window._poll)
-    while time.time() < deadline and not until():
+    while time.monotonic() < deadline and not until():
         window.root.update()
         time.sleep(0.02)
 
 
 def test_a_payment_from_the_camera_turns_the_window_green_with_the_amount(display) -> None:
-    caisse = SampleCaisse(now=int(time.time()))
+    caisse = SampleCaisse(now=now_s())
     qr = caisse.member().pay(2340, iat=caisse.now)
     frames = iter([(qr_picture(qr, size=(640, 480), module_px=3), None)] * 3)
     window = _window(caisse, frames)
@@ -71,7 +72,7 @@ def test_a_payment_from_the_camera_turns_the_window_green_with_the_amount(displa
 
 
 def test_the_wedge_types_into_the_window_and_refusals_are_red_in_plain_words(display) -> None:
-    caisse = SampleCaisse(now=int(time.time()))
+    caisse = SampleCaisse(now=now_s())
     window = _window(caisse, language="nl")
     window.root.update()
     member = caisse.member(allowance_cents=1000)
@@ -89,7 +90,7 @@ def test_the_wedge_types_into_the_window_and_refusals_are_red_in_plain_words(dis
 
 
 def test_replay_is_amber_and_never_called_fraud(display) -> None:
-    caisse = SampleCaisse(now=int(time.time()))
+    caisse = SampleCaisse(now=now_s())
     window = _window(caisse, language="en")
     voucher = caisse.voucher(500)
     window.scan(voucher, "wedge")

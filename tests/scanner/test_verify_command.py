@@ -6,12 +6,12 @@ import base64
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from keys.sample import SampleCaisse, key_with_leading_dash
+from tests.conftest import now_s
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +25,7 @@ def _cli(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def setup(tmp_path: Path) -> tuple[SampleCaisse, list[str]]:
-    caisse = SampleCaisse(now=int(time.time()))
+    caisse = SampleCaisse(now=now_s())
     (tmp_path / "tl.cose").write_bytes(caisse.signed_trust_list())
     args = ["--trust-list", str(tmp_path / "tl.cose"), "--root-key", caisse.root_public_key.hex(),
             "--merchant", "m-shop"]  # fmt: skip
@@ -39,7 +39,7 @@ def _codes(proc: subprocess.CompletedProcess[str]) -> list[str]:
 def test_stdin_gives_one_line_per_qr_and_the_clock_is_the_default(setup) -> None:
     caisse, args = setup
     member = caisse.member()
-    qrs = [member.pay(100, iat=int(time.time())), "", "garbage", caisse.voucher(300)]
+    qrs = [member.pay(100, iat=now_s()), "", "garbage", caisse.voucher(300)]
     proc = _cli(*args, "-", stdin="\r\n".join(qrs) + "\r\n")
     assert proc.returncode == 0, proc.stderr
     assert _codes(proc) == ["OK", "MALFORMED", "OK"]
@@ -47,7 +47,7 @@ def test_stdin_gives_one_line_per_qr_and_the_clock_is_the_default(setup) -> None
 
 def test_the_journal_carries_history_between_calls(setup, tmp_path: Path) -> None:
     caisse, args = setup
-    qr = caisse.member().pay(100, iat=int(time.time()))
+    qr = caisse.member().pay(100, iat=now_s())
     journal = ["--journal", str(tmp_path / "journal.sqlite")]
     assert _codes(_cli(*args, *journal, qr)) == ["OK"]
     assert _codes(_cli(*args, *journal, qr)) == ["REPLAY"]
@@ -64,7 +64,7 @@ def test_the_root_key_may_be_base64url(setup) -> None:
 def test_a_base64url_root_key_beginning_with_a_dash_is_taken_as_the_value(
     tmp_path: Path,
 ) -> None:
-    caisse = SampleCaisse(now=int(time.time()), root_key=key_with_leading_dash())
+    caisse = SampleCaisse(now=now_s(), root_key=key_with_leading_dash())
     (tmp_path / "tl.cose").write_bytes(caisse.signed_trust_list())
     b64 = base64.urlsafe_b64encode(caisse.root_public_key).rstrip(b"=").decode()
     assert b64.startswith("-")

@@ -11,7 +11,6 @@ import asyncio
 import os
 import secrets
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from server.caisse.keyring import KeyRing, create_issuer_key, create_root_key
 from server.caisse.setup import init_caisse
 from server.config import Config, RateLimit
 from server.db.postgres import LOCAL_TEST_URLS, first_reachable
+from tests.conftest import Clock
 
 PASSPHRASE = "test-passphrase"
 
@@ -88,24 +88,6 @@ def backend(request: pytest.FixtureRequest, service_missing: Any) -> Any:
         await PostgresDatabase(url, schema=schema).drop_schema()
 
     asyncio.run(drop())
-
-
-class Clock:
-    """A settable clock shared by the app and the test."""
-
-    def __init__(self, t: float | None = None) -> None:
-        self.t = float(int(time.time()) if t is None else t)
-
-    def __call__(self) -> float:
-        return self.t
-
-    def advance(self, seconds: float) -> None:
-        self.t += seconds
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 def make_config(data_dir: Path, backend: Backend, **overrides: Any) -> Config:

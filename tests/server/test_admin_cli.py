@@ -121,6 +121,19 @@ def test_member_revoke_signs_a_newer_trust_list_listing_the_member(admin):
     assert code == 1 and "already revoked" in err
 
 
+def test_member_reenrol_gives_a_new_code_and_refuses_a_revoked_member(admin):
+    init(admin)
+    _, out, _ = admin("member", "add", "--name", "Lost Phone")
+    member_id, first_code = out[0]["member_id"], out[0]["activation_code"]
+    code, out, err = admin("member", "reenrol", member_id)
+    assert code == 0 and out[0]["member_id"] == member_id
+    assert out[0]["activation_code"] != first_code and out[0]["credentials_revoked"] == 0
+    assert "old phone is blocked" in err
+    admin("member", "revoke", member_id)
+    code, out, err = admin("member", "reenrol", member_id)
+    assert code == 1 and out == [] and "revoked" in err
+
+
 def test_merchant_add_refuses_a_bad_iban_and_stores_nothing(admin):
     init(admin)
     code, out, err = admin("merchant", "add", "--name", "Shop", "--iban", "BE71 0961 2345 6760")

@@ -8,8 +8,7 @@ import io
 import json
 import subprocess
 import sys
-import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -28,9 +27,11 @@ from .reconcile_helpers import DEBTOR, scan
 BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
-def make_caisse_with_payments(tmp_path, backend, key_material) -> tuple:
-    """A caisse with 2 shops, 3 members, honest payments and one fork; returns (cfg, db args)."""
-    clock = Clock(time.time() - 900)
+def make_caisse_with_payments(tmp_path, backend, key_material, clock: Clock) -> tuple:
+    """A caisse with 2 shops, 3 members, honest payments and one fork; returns (cfg, db args).
+
+    The payments are made on ``clock`` a quarter of an hour ago (the CLI reconciles "now")."""
+    clock.advance(-900)
 
     async def setup():
         cfg = await make_caisse(tmp_path / "data", backend, key_material, int(clock()))
@@ -55,22 +56,23 @@ def make_caisse_with_payments(tmp_path, backend, key_material) -> tuple:
     return cfg, ["--data", str(cfg.data_dir), *db]
 
 
-def tomorrow() -> str:
-    return (date.today() + timedelta(days=1)).isoformat()
+def tomorrow(clock: Clock) -> str:
+    """The day after the clock's day in Brussels: ``--until`` it includes every payment."""
+    return (datetime.fromtimestamp(clock(), BRUSSELS).date() + timedelta(days=1)).isoformat()
 
 
 def test_reconcile_prints_a_summary_then_sepa_statements_findings_and_report(
-    tmp_path, backend, key_material, capsys, monkeypatch
+    tmp_path, backend, key_material, capsys, monkeypatch, clock
 ):
     monkeypatch.delenv("SSA_PASSPHRASE", raising=False)
-    _cfg, base = make_caisse_with_payments(tmp_path, backend, key_material)
+    _cfg, base = make_caisse_with_payments(tmp_path, backend, key_material, clock)
 
     def admin(*argv):
         code = main([*base, *argv])
         captured = capsys.readouterr()
         return code, [json.loads(x) for x in captured.out.splitlines() if x.strip()], captured.err
 
-    code, (summary,), err = admin("reconcile", "--until", tomorrow(), "--no-sign")
+    code, (summary,), err = admin("reconcile", "--until", tomorrow(clock), "--no-sign")
     assert code == 0 and summary["payments"] == 7 and summary["total_cents"] == 6 * 300 + 99
     assert [d["kind"] for d in summary["double_spends"]] == ["fork"]
     assert "[#" not in err  # no progress bar when stderr is not a terminal
@@ -93,7 +95,7 @@ def test_reconcile_prints_a_summary_then_sepa_statements_findings_and_report(
     with pytest.raises(SystemExit) as usage:
         admin("findings", "decide", found[0]["finding_id"], "--decision", "maybe")
     assert usage.value.code == 2
-    month = date.today().strftime("%Y-%m")
+    month = datetime.fromtimestamp(clock(), BRUSSELS).strftime("%Y-%m")
     code, (report,), _ = admin("report", "--month", month, "--html", str(tmp_path / "r.html"))
     assert code == 0 and report["members"]["total"] == 3
     assert (tmp_path / "r.html").read_text().startswith("<!doctype html>")
@@ -102,9 +104,9 @@ def test_reconcile_prints_a_summary_then_sepa_statements_findings_and_report(
 
 
 def test_two_reconcile_processes_at_once_pay_each_payment_once(
-    tmp_path, backend, key_material, monkeypatch
+    tmp_path, backend, key_material, monkeypatch, clock
 ):
-    _cfg, base = make_caisse_with_payments(tmp_path, backend, key_material)
+    _cfg, base = make_caisse_with_payments(tmp_path, backend, key_material, clock)
     cmd = [
         sys.executable,
         "-m",
@@ -112,7 +114,7 @@ def test_two_reconcile_processes_at_once_pay_each_payment_once(
         *base,
         "reconcile",
         "--until",
-        tomorrow(),
+        tomorrow(clock),
         "--no-sign",
     ]
     procs = [

@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from nacl.signing import SigningKey
 
 from keys.signed_request import b64url_encode, sign_request
 from server.cli.admin import main as admin
+from tests.conftest import now_s
 
 from .conftest import PASSPHRASE
 
@@ -82,7 +84,7 @@ def test_ssa_server_serves_the_api_over_real_http(tmp_path, backend, monkeypatch
         )
         assert r.status_code == 200, r.text
         path = "/api/v1/wallet/credential"
-        header = sign_request(key, "GET", path, b"", int(time.time()))
+        header = sign_request(key, "GET", path, b"", now_s())
         r = httpx.get(base + path, headers={"Authorization": header})
         assert r.status_code == 200 and len(r.json()["credentials"]) >= 1
     finally:
@@ -94,3 +96,15 @@ def test_ssa_server_serves_the_api_over_real_http(tmp_path, backend, monkeypatch
             _, err = proc.communicate()
     assert code not in err  # activation codes never reach the logs
     assert '"event": "request"' in err
+
+
+@pytest.mark.parametrize("port", ["abc", "0", "65536", "80a", "-1", "٣"])
+def test_a_bad_port_in_the_environment_is_one_clear_usage_error(port, monkeypatch, capsys):
+    from server.cli.serve import parser
+
+    monkeypatch.setenv("SSA_PORT", port)
+    with pytest.raises(SystemExit) as stop:
+        parser().parse_args([])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "a port is a number from 1 to 65535" in err and "Traceback" not in err

@@ -12,12 +12,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # wallet_browser, wallet_fake_caisse
 
-from wallet_browser import AXE, CHROMIUM, CHROMIUM_ARGS, VENDOR
+from wallet_browser import AXE, CHROMIUM, VENDOR
 from wallet_fake_caisse import FakeCaisse, RunningCaisse
 
 
 @pytest.fixture(scope="session")
-def browser(service_missing):
+def browser(service_missing, launch_chromium):
     if not CHROMIUM.exists():
         service_missing("Debian chromium is not installed (apt-get install chromium)")
     if not VENDOR.exists() or not AXE.exists():
@@ -27,7 +27,7 @@ def browser(service_missing):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        browser = launch_chromium(pw)
         yield browser
         browser.close()
 

@@ -4,13 +4,13 @@ and the shop's scanner (image decoder + Python verifier) accepts exactly what SP
 from __future__ import annotations
 
 import re
-import time
 
 from playwright.sync_api import expect
 from wallet_browser import activate, close_qr, pay, scan, wait_offline_ready, wait_ready
 
 from keys.tokens import decode_token, from_qr
 from keys.verify import MemoryJournal
+from tests.conftest import now_s
 
 
 def payment_of(qr: str):
@@ -179,10 +179,10 @@ def test_a_phone_clock_off_by_minutes_still_makes_acceptable_tokens(new_page, ca
         )
         activate(page, caisse)
         qr = pay(page, "1")
-        result = scan(caisse, journal, qr, now=int(time.time()))
+        result = scan(caisse, journal, qr, now=now_s())
         assert result.ok, (shift, result.code, result.message)
         iat = payment_of(qr).iat
-        assert abs(iat - time.time()) <= (300 if server_date else abs(shift) + 5)
+        assert abs(iat - now_s()) <= (300 if server_date else abs(shift) + 5)
 
 
 def test_without_webcrypto_ed25519_the_noble_fallback_pays(new_page, caisse):

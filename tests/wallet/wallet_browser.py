@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import cv2
@@ -11,19 +10,11 @@ import numpy as np
 from wallet_fake_caisse import FakeCaisse
 
 from keys.verify import MemoryJournal, VerifyResult, verify_qr
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, now_s  # noqa: F401 (re-exported to the benches)
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VENDOR = ROOT / "wallet_pwa" / "vendor" / "lean-qr.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 MERCHANT = "m-test-shop"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
@@ -82,7 +73,7 @@ def scan(
         qr,
         trust_list=caisse.trust_list(),
         merchant_id=MERCHANT,
-        now=int(time.time()) if now is None else now,
+        now=now_s() if now is None else now,
         journal=journal,
     )
     if result.ok:

@@ -37,6 +37,7 @@ from keys.signed_request import (
     verify_request,
 )
 from keys.trust_list import Issuer, TrustList
+from tests.conftest import now_s
 
 WALLET_DIR = Path(__file__).resolve().parents[2] / "wallet_pwa"
 CAISSE = "be-bxl-test"
@@ -69,7 +70,7 @@ class FakeCaisse:
     base_url: str = ""
 
     def now(self) -> int:
-        return int(time.time()) + self.shift_s
+        return now_s() + self.shift_s
 
     def new_code(self) -> str:
         code = secrets.token_urlsafe(12)

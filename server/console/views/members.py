@@ -13,7 +13,7 @@ from server.caisse import members
 from server.console.call import Call, problem
 from server.console.forms import Errors, upload
 from server.console.i18n import LANGUAGES
-from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error, reenrol
+from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error
 from server.console.pagination import paginate
 from server.console.qr import qr_svg
 from server.storage.console import AdminQueries
@@ -210,7 +210,7 @@ async def member_reenrol(call: Call) -> Response:
     language = _language(call)
     try:
         async with call.ctx.storage.transaction() as q:
-            out = await reenrol(
+            out = await members.reenrol(
                 q, call.ctx.config, call.ctx.keyring.root, member["member_id"], call.now()
             )
             await AdminQueries.of(q).set_member_language(member["member_id"], language)
