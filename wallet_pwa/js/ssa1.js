@@ -58,8 +58,23 @@ export function toQr(cose) {
   return QR_PREFIX + b45encode(cose);
 }
 
+// SPEC §1: verifiers strip surrounding white space (a keyboard-wedge reader sends CR/LF)
+// "and nothing else": exactly keys/tokens.py's _WHITESPACE, not String.prototype.trim's
+// Unicode set (U+00A0, U+FEFF, U+2028... are not stripped, so such a QR is malformed).
+export const WHITESPACE = ' \t\r\n\x0b\x0c';
+
+/** `text` without the WHITESPACE characters at either end (Python's str.strip(chars)). */
+export function stripWhitespace(text) {
+  let start = 0;
+  let end = text.length;
+  while (start < end && WHITESPACE.includes(text[start])) start++;
+  while (end > start && WHITESPACE.includes(text[end - 1])) end--;
+  return text.slice(start, end);
+}
+
+/** COSE bytes from QR text; surrounding WHITESPACE is ignored, nothing else. */
 export function fromQr(text) {
-  const t = String(text).trim();
+  const t = stripWhitespace(String(text));
   if (!t.startsWith(QR_PREFIX)) throw new TokenError('not an SSA1 QR');
   return b45decode(t.slice(QR_PREFIX.length));
 }
