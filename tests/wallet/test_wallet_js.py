@@ -1,6 +1,7 @@
 """Runs the wallet's JavaScript unit tests (`node --test tests/wallet/js/`) from pytest, so
 `make test` covers them: the SSA1 encoder against tests/vectors/encoding.json byte for
-byte, the strict decoders, amounts, languages, and the service worker's shell list."""
+byte, the strict decoders, the scan vectors read with them (the cancelling ones of SPEC
+1.1 §3 among them), amounts, languages, and the service worker's shell list."""
 
 from __future__ import annotations
 

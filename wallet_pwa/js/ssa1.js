@@ -8,6 +8,12 @@ export const QR_PREFIX = 'SSA1:';
 export const TYP_CREDENTIAL = 1;
 export const TYP_PAYMENT = 2;
 
+// Payload keys (SPEC §3), named as keys/tokens.py names them.
+export const ISS = 1, SUB = 2, AUD = 3, EXP = 4, NBF = 5, IAT = 6, CTI = 7, CNF = 8;
+export const TYP = -1, AMT = -2, CRED = -4, SEQ = -5, CUM = -6;
+// COSE_Key (RFC 9052 §7, RFC 8037): kty OKP, crv Ed25519, x.
+export const KTY = 1, KTY_OKP = 1, CRV = -1, CRV_ED25519 = 6, X = -2;
+
 const PROTECTED_EDDSA = encode(new Map([[1, -8]])); // {1: -8}, no kid for member keys
 const COSE_SIGN1_TAG = 18;
 
@@ -37,14 +43,14 @@ function uint(name, value) {
  */
 export async function encodePayment({ credentialCose, amountCents, seq, cumulativeCents, iat, aud = null }, signer) {
   const payload = new Map([
-    [-1, TYP_PAYMENT],
-    [-4, credentialCose],
-    [-2, uint('amount', amountCents)],
-    [-5, uint('seq', seq)],
-    [-6, uint('cum', cumulativeCents)],
-    [6, uint('iat', iat)],
+    [TYP, TYP_PAYMENT],
+    [CRED, credentialCose],
+    [AMT, uint('amount', amountCents)],
+    [SEQ, uint('seq', seq)],
+    [CUM, uint('cum', cumulativeCents)],
+    [IAT, uint('iat', iat)],
   ]);
-  if (aud !== null) payload.set(3, String(aud));
+  if (aud !== null) payload.set(AUD, String(aud));
   return sign1(encode(payload), signer);
 }
 
@@ -52,8 +58,23 @@ export function toQr(cose) {
   return QR_PREFIX + b45encode(cose);
 }
 
+// SPEC §1: verifiers strip surrounding white space (a keyboard-wedge reader sends CR/LF)
+// "and nothing else": exactly keys/tokens.py's _WHITESPACE, not String.prototype.trim's
+// Unicode set (U+00A0, U+FEFF, U+2028... are not stripped, so such a QR is malformed).
+export const WHITESPACE = ' \t\r\n\x0b\x0c';
+
+/** `text` without the WHITESPACE characters at either end (Python's str.strip(chars)). */
+export function stripWhitespace(text) {
+  let start = 0;
+  let end = text.length;
+  while (start < end && WHITESPACE.includes(text[start])) start++;
+  while (end > start && WHITESPACE.includes(text[end - 1])) end--;
+  return text.slice(start, end);
+}
+
+/** COSE bytes from QR text; surrounding WHITESPACE is ignored, nothing else. */
 export function fromQr(text) {
-  const t = String(text).trim();
+  const t = stripWhitespace(String(text));
   if (!t.startsWith(QR_PREFIX)) throw new TokenError('not an SSA1 QR');
   return b45decode(t.slice(QR_PREFIX.length));
 }
@@ -97,29 +118,29 @@ export function readCredentialUnverified(cose) {
   const { header, payload } = parseSign1(cose);
   if (header.get(1) !== -8) throw new TokenError('credential is not EdDSA');
   if (!(payload instanceof Map)) throw new TokenError('credential payload is not a map');
-  if (payload.get(-1) !== TYP_CREDENTIAL) throw new TokenError('not an allowance credential');
-  const cnf = field(payload, 8, 'map', 'cnf');
+  if (payload.get(TYP) !== TYP_CREDENTIAL) throw new TokenError('not an allowance credential');
+  const cnf = field(payload, CNF, 'map', 'cnf');
   const coseKey = cnf.get(1);
-  if (!(coseKey instanceof Map) || coseKey.get(1) !== 1 || coseKey.get(-1) !== 6) {
+  if (!(coseKey instanceof Map) || coseKey.get(KTY) !== KTY_OKP || coseKey.get(CRV) !== CRV_ED25519) {
     throw new TokenError('credential cnf is not an Ed25519 key');
   }
-  const memberKey = coseKey.get(-2);
+  const memberKey = coseKey.get(X);
   if (!(memberKey instanceof Uint8Array) || memberKey.length !== 32) {
     throw new TokenError('credential cnf key is not 32 bytes');
   }
-  const sub = field(payload, 2, 'bstr', 'sub');
-  const cti = field(payload, 7, 'bstr', 'cti');
+  const sub = field(payload, SUB, 'bstr', 'sub');
+  const cti = field(payload, CTI, 'bstr', 'cti');
   if (cti.length < 8 || cti.length > 16) throw new TokenError('credential cti length');
-  const nbf = field(payload, 5, 'uint', 'nbf');
-  const exp = field(payload, 4, 'uint', 'exp');
+  const nbf = field(payload, NBF, 'uint', 'nbf');
+  const exp = field(payload, EXP, 'uint', 'exp');
   if (exp <= nbf) throw new TokenError('credential ends before it starts');
   return {
-    iss: field(payload, 1, 'tstr', 'iss'),
+    iss: field(payload, ISS, 'tstr', 'iss'),
     sub,
     cti,
     nbf,
     exp,
-    allowanceCents: field(payload, -2, 'uint', 'amt'),
+    allowanceCents: field(payload, AMT, 'uint', 'amt'),
     memberPublicKey: memberKey,
   };
 }

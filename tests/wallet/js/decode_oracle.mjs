@@ -2,20 +2,77 @@
 // one JSON answer per line on stdout. Lets hypothesis drive the wallet's own decoders
 // and compare them with the Python ones (two readers must never read a token two ways).
 import { createInterface } from 'node:readline';
-import { CBORError, decode, encode } from '../../../wallet_pwa/js/cbor.js';
+import { CBORError, decode, encode, Tag } from '../../../wallet_pwa/js/cbor.js';
 import { Base45Error, b45decode } from '../../../wallet_pwa/js/base45.js';
-import { TokenError, readCredentialUnverified } from '../../../wallet_pwa/js/ssa1.js';
+import * as ssa1 from '../../../wallet_pwa/js/ssa1.js';
 
+const { TokenError, fromQr, parseSign1, readCredentialUnverified } = ssa1;
 const OWN_ERRORS = [CBORError, Base45Error, TokenError];
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
+const own = (error) => OWN_ERRORS.some((cls) => error instanceof cls);
+
+// The payload keys by the names ssa1.js gives them (the same as keys/tokens.py's).
+const KEY_NAMES = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'cti', 'cnf', 'typ', 'amt', 'cred', 'seq', 'cum'];
+const NAME_OF = new Map(KEY_NAMES.map((name) => [ssa1[name.toUpperCase()], name]));
 
 function answer(run) {
   try {
     return { ok: true, ...run() };
   } catch (error) {
-    const own = OWN_ERRORS.some((cls) => error instanceof cls);
-    return { ok: false, own, error: `${error.constructor.name}: ${error.message}` };
+    return { ok: false, own: own(error), error: `${error.constructor.name}: ${error.message}` };
   }
+}
+
+/** A decoded CBOR item as JSON both sides can write: bytes, big integers, maps, tags marked. */
+function plain(value) {
+  if (typeof value === 'bigint') {
+    return Number.isSafeInteger(Number(value)) && BigInt(Number(value)) === value ? Number(value) : { int: String(value) };
+  }
+  if (value instanceof Uint8Array) return { hex: hex(value) };
+  if (Array.isArray(value)) return value.map(plain);
+  if (value instanceof Map) return { map: [...value].map(([k, v]) => [plain(k), plain(v)]) };
+  if (value instanceof Tag) return { tag: plain(value.tag), value: plain(value.value) };
+  return value; // number, string, boolean, null
+}
+
+/** A payload map's fields by name, the keys ssa1.js does not name apart. */
+function fields(payload) {
+  const named = {};
+  const other = [];
+  for (const [key, value] of payload) {
+    const name = typeof key === 'number' ? NAME_OF.get(key) : undefined;
+    if (name === undefined) other.push([plain(key), plain(value)]);
+    else named[name] = plain(value);
+  }
+  return { named, other };
+}
+
+/** COSE bytes as the wallet reads them: envelope, header, payload (and an embedded cred). */
+function readSign1(bytes, embedded) {
+  let sign1;
+  try {
+    sign1 = parseSign1(bytes);
+  } catch (error) {
+    if (!own(error)) throw error;
+    return { decoded: false, stage: 'cose' };
+  }
+  const read = { decoded: true, header: plain(sign1.header) };
+  if (!(sign1.payload instanceof Map)) return { ...read, payload: plain(sign1.payload) };
+  Object.assign(read, fields(sign1.payload));
+  const cred = sign1.payload.get(ssa1.CRED);
+  if (embedded && cred instanceof Uint8Array) read.credential = readSign1(cred, false);
+  return read;
+}
+
+function readQr(text) {
+  let cose;
+  try {
+    cose = fromQr(text);
+  } catch (error) {
+    if (!own(error)) throw error;
+    return { decoded: false, stage: 'qr' };
+  }
+  return { cose: hex(cose), ...readSign1(cose, true) };
 }
 
 const handlers = {
@@ -25,6 +82,9 @@ const handlers = {
     const c = readCredentialUnverified(Uint8Array.from(Buffer.from(h, 'hex')));
     return { cti: hex(c.cti), allowance: c.allowanceCents };
   }),
+  names: () => answer(() => ({ keys: Object.fromEntries([...NAME_OF].map(([key, name]) => [name, key])) })),
+  whitespace: () => answer(() => ({ chars: ssa1.WHITESPACE })),
+  qr: ({ text }) => answer(() => ({ read: readQr(text) })),
 };
 
 for await (const line of createInterface({ input: process.stdin })) {

@@ -14,6 +14,7 @@ import {
   readCredentialUnverified,
   toQr,
   TokenError,
+  WHITESPACE,
 } from '../../../wallet_pwa/js/ssa1.js';
 import * as noble from '../../../wallet_pwa/vendor/noble-ed25519.js';
 
@@ -85,6 +86,36 @@ test('a voucher or a payment is not taken for a credential', () => {
   for (const c of vector.cases.filter((x) => x.object !== 'credential')) {
     assert.throws(() => readCredentialUnverified(fromHex(c.cose_hex)), TokenError);
   }
+});
+
+test('fromQr strips the surrounding white space of SPEC §1 and nothing else', () => {
+  const qr = vector.cases[0].qr;
+  const cose = fromHex(vector.cases[0].cose_hex);
+  assert.equal(WHITESPACE, ' \t\r\n\x0b\x0c'); // keys/tokens.py _WHITESPACE
+  for (const ws of [' ', '\t', '\r', '\n', '\x0b', '\x0c', '\r\n', ' \t\r\n\x0b\x0c']) {
+    assert.deepEqual(fromQr(ws + qr), cose, JSON.stringify(ws));
+    assert.deepEqual(fromQr(qr + ws), cose, JSON.stringify(ws));
+    assert.deepEqual(fromQr(ws + qr + ws), cose, JSON.stringify(ws));
+  }
+  // Unicode white space that String.prototype.trim() would strip, and C0/C1 controls that
+  // Python's bare str.strip() would: not stripped, so the QR is malformed.
+  const trimmed = ['\u00a0', '\ufeff', '\u2028', '\u2029', '\u1680', '\u2000', '\u200a', '\u202f', '\u205f', '\u3000'];
+  const controls = ['\x1c', '\x1d', '\x1e', '\x1f', '\x85', '\x00'];
+  for (const ch of [...trimmed, ...controls]) {
+    if (trimmed.includes(ch)) assert.equal((ch + qr + ch).trim(), qr);
+    for (const text of [ch + qr, qr + ch, ch + qr + ch, '\r\n' + ch + qr, qr + ch + '\r\n']) {
+      assert.throws(() => fromQr(text), (e) => e instanceof TokenError || e instanceof Base45Error, JSON.stringify(text.slice(0, 3)));
+    }
+  }
+  assert.throws(() => fromQr('\u00a0' + qr), TokenError); // the prefix is not found
+  assert.throws(() => fromQr(qr + '\ufeff'), Base45Error); // U+FEFF is not base45
+  // white space inside the text is kept (space is a base45 character; CR is not)
+  assert.throws(() => fromQr(qr.slice(0, 9) + '\r\n' + qr.slice(9)), Base45Error);
+  // the vector of the keyboard-wedge reader's CR/LF
+  const wedge = JSON.parse(readFileSync(new URL('../../vectors/004-ok-whitespace.json', import.meta.url), 'utf8'));
+  const scanned = wedge.scans[0].qr;
+  assert.notEqual(scanned, scanned.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, ''));
+  assert.deepEqual(fromQr(scanned), fromQr(scanned.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '')));
 });
 
 test('base45 round-trips and refuses bad text', () => {
