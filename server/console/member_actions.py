@@ -16,7 +16,6 @@ from server.caisse import members
 from server.caisse.trust import sign_new_list
 from server.config import Config
 from server.console.forms import Errors, Translator
-from server.storage.console import AdminQueries
 from server.storage.core import MEMBER_REVOKED, Queries
 
 MAX_IMPORT_ROWS = 5000
@@ -28,7 +27,7 @@ async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, 
         raise members.MemberError(f"no member {member_id}")
     if member["status"] == MEMBER_REVOKED:
         raise members.MemberError(f"member {member_id} is revoked")
-    detached = await AdminQueries.of(q).detach_member_key(member_id)
+    detached = await q.console.detach_member_key(member_id)
     replaced = await q.revoke_credentials_of(member_id, now)
     seq = None
     if detached or replaced:

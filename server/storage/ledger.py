@@ -1,8 +1,8 @@
 """SQL of reconciliation, settlement, findings, statements and vouchers (migration 2).
 
 Kept apart from ``server.storage.core`` so the core stays small; ``LedgerQueries``
-runs on the connection of a ``Queries`` (same read or transaction), in the same
-two-dialect SQL. The constraints do the safety-critical part: a receipt (token,
+(``q.ledger``) runs on the connection of a ``Queries`` (same read or transaction),
+in the same two-dialect SQL. The constraints do the safety-critical part: a receipt (token,
 shop) is paid at most once (``settlement_items_paid_once``), a finding is
 recorded once (its id is derived from what it is about).
 """
@@ -31,10 +31,9 @@ def _marks(n: int) -> str:
 
 
 class LedgerQueries:
-    """Ledger SQL on the connection of ``q`` (inside its read or transaction)."""
+    """Ledger SQL on the connection of ``q`` (inside its read or transaction): ``q.ledger``."""
 
     def __init__(self, q: Queries) -> None:
-        self.q = q
         self.conn = q.conn
         self.db = q.db
 
@@ -541,13 +540,12 @@ class LedgerQueries:
             end,
         )
 
+    async def revoked_voucher_ctis(self, now: int) -> list[bytes]:
+        """Revoked vouchers still valid (for the trust list)."""
+        rows = await self.conn.fetchall(
+            "SELECT cti FROM vouchers WHERE revoked_at IS NOT NULL AND exp > ?", now
+        )
+        return [bytes(r[0]) for r in rows]
 
-async def revoked_voucher_ctis(q: Queries, now: int) -> list[bytes]:
-    """Revoked vouchers still valid (for the trust list)."""
-    rows = await q.conn.fetchall(
-        "SELECT cti FROM vouchers WHERE revoked_at IS NOT NULL AND exp > ?", now
-    )
-    return [bytes(r[0]) for r in rows]
 
-
-__all__ = ["RECONCILE_LOCK", "LedgerQueries", "revoked_voucher_ctis"]
+__all__ = ["RECONCILE_LOCK", "LedgerQueries"]
