@@ -194,9 +194,8 @@ class _Run:
             )
         missing = sorted({c for creds in groups.values() for c, _ in creds} - by_cti.keys())
         known = dict(by_cti)
-        for start in range(0, len(missing), CHUNK):
-            for row in await self.q.ledger.receipts_of(missing[start : start + CHUNK]):
-                known.setdefault(bytes(row["cti"]), []).append(_receipt(row))
+        for row in await self.q.ledger.receipts_of(missing):
+            known.setdefault(bytes(row["cti"]), []).append(_receipt(row))
         out = []
         for (sub, period), creds in groups.items():
             credentials = [

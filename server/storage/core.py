@@ -429,15 +429,13 @@ class Queries:
         )
 
     async def existing_scan_keys(self, keys: Sequence[bytes]) -> set[bytes]:
-        found: set[bytes] = set()
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            rows = await self.conn.fetchall(
-                f"SELECT scan_key FROM scans WHERE scan_key IN ({marks})", *chunk
-            )
-            found.update(bytes(row[0]) for row in rows)
-        return found
+        rows = await self.conn.fetch_in(
+            "SELECT scan_key FROM scans WHERE {in}",
+            column="scan_key",
+            values=keys,
+            sql_type="bytea",
+        )
+        return {bytes(row[0]) for row in rows}
 
     async def insert_scans(
         self, merchant_id: str, batch_id: str, received_at: int, scans: Iterable[ScanRow]
