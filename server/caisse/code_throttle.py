@@ -13,7 +13,6 @@ from collections.abc import Callable
 from server.config import RateLimit
 from server.errors import TooManyRequests
 from server.storage.core import Storage
-from server.storage.failures import FailureQueries
 
 SCOPE = "code"
 GLOBAL = "*"
@@ -34,7 +33,7 @@ class FailureLimiter:
         """Raise 429 when this client, or everyone together, failed too often lately."""
         now, window = self._now_and_window()
         async with self.storage.read() as q:
-            got = await FailureQueries(q).get(SCOPE, [client, GLOBAL])
+            got = await q.failures.get(SCOPE, [client, GLOBAL])
 
         def count(subject: str) -> int:
             f = got.get(subject)
@@ -55,7 +54,6 @@ class FailureLimiter:
     async def failed(self, client: str) -> None:
         now, window = self._now_and_window()
         async with self.storage.transaction() as q:
-            fq = FailureQueries(q)
             for subject in (client, GLOBAL):
-                await fq.add(SCOPE, subject, now, restart_before=window)
-            await fq.forget(now - FORGET_AFTER_S)
+                await q.failures.add(SCOPE, subject, now, restart_before=window)
+            await q.failures.forget(now - FORGET_AFTER_S)

@@ -23,7 +23,6 @@ from server.caisse.issuing import credentials_for
 from server.caisse.keyring import KeyRing
 from server.caisse.trust import sign_new_list
 from server.config import Config
-from server.storage.console import AdminQueries
 from server.storage.core import MEMBER_REVOKED, Queries
 
 KIND = "member"
@@ -100,7 +99,11 @@ async def new_activation_code(q: Queries, config: Config, member_id: str, now: i
 def read_csv(text: str) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
     """(line number, row, error) for each data row; a header with ``name`` is required."""
     reader = csv.DictReader(io.StringIO(text))
-    header = {h.strip().lower() for h in (reader.fieldnames or []) if h}
+    try:
+        header = {h.strip().lower() for h in (reader.fieldnames or []) if h}
+    except csv.Error as exc:
+        yield 1, None, f"unreadable CSV: {exc}"
+        return
     if "name" not in header:
         yield (
             1,
@@ -126,7 +129,10 @@ def read_csv(text: str) -> Iterator[tuple[int, dict[str, str] | None, str | None
 
 def ignored_columns(text: str) -> list[str]:
     """Columns of an import that are not stored (a CPAS list may carry more than we keep)."""
-    first = next(csv.reader(io.StringIO(text)), [])
+    try:
+        first = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return []  # read_csv reports the unreadable header
     return [h for h in first if h.strip().lower() not in CSV_FIELDS]
 
 
@@ -191,7 +197,7 @@ async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, 
         raise MemberError(f"no member {member_id}")
     if member["status"] == MEMBER_REVOKED:
         raise MemberError(f"member {member_id} is revoked")
-    detached = await AdminQueries.of(q).detach_member_key(member_id)
+    detached = await q.console.detach_member_key(member_id)
     replaced = await q.revoke_credentials_of(member_id, now)
     seq = None
     if detached or replaced:

@@ -19,7 +19,6 @@ from keys import trust_list as tl
 from server.config import DAY, Config
 from server.periods import period_at
 from server.storage.core import Queries, Storage
-from server.storage.ledger import revoked_voucher_ctis
 
 log = logging.getLogger("ssa.trust")
 REVOKED_MEMBER_HORIZON_S = 62 * DAY  # their last credentials have expired by then
@@ -77,7 +76,7 @@ async def sign_new_list(
         revoked_members=frozenset(
             bytes(s) for s in await q.revoked_member_subs(issued_at - REVOKED_MEMBER_HORIZON_S)
         ),
-        revoked_vouchers=frozenset(await revoked_voucher_ctis(q, issued_at)),
+        revoked_vouchers=frozenset(await q.ledger.revoked_voucher_ctis(issued_at)),
         max_token_age_s=config.max_token_age_s,
         max_clock_skew_s=config.max_clock_skew_s,
     )

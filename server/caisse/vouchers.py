@@ -14,7 +14,6 @@ from keys import tokens
 from server.caisse.keyring import KeyRing
 from server.config import DAY, Config
 from server.storage.core import MEMBER_REVOKED, Storage
-from server.storage.ledger import LedgerQueries
 
 CTI_BYTES = 16
 MAX_COUNT = 1000
@@ -58,7 +57,6 @@ async def issue_vouchers(
             raise VoucherError("the caisse has no active issuer key")
         kid = bytes(active["kid"])
         key = keyring.issuer_for(kid, active["file"])
-        lq = LedgerQueries(q)
         exp = now + valid_days * DAY
         for _ in range(count):
             cti = secrets.token_bytes(CTI_BYTES)
@@ -71,7 +69,7 @@ async def issue_vouchers(
                 issuer_key=key,
                 sub=sub,
             )
-            await lq.insert_voucher(cti, amount_cents, now, exp, member_id, kid, now)
+            await q.ledger.insert_voucher(cti, amount_cents, now, exp, member_id, kid, now)
             out.append(
                 {
                     "voucher_id": cti.hex(),

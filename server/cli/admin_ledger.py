@@ -28,7 +28,6 @@ from server.ledger.reconcile import ReconcileError, parse_until, reconcile
 from server.ledger.reports import ReportError, monthly_report, report_html
 from server.ledger.sepa import SepaError, export_sepa
 from server.ledger.statements import FORMATS, StatementError, merchants_of, statement
-from server.storage.ledger import LedgerQueries
 
 ERRORS = (
     sqlite3.OperationalError,  # another process holds the SQLite write lock too long
@@ -119,14 +118,20 @@ async def cmd_payouts_export(args: argparse.Namespace, caisse: Caisse) -> int:
 
 async def cmd_payouts_list(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.read() as q:
-        lq = LedgerQueries(q)
         settlements = (
-            [await lq.settlement(args.settlement)] if args.settlement else await lq.settlements()
+            [await q.ledger.settlement(args.settlement)]
+            if args.settlement
+            else await q.ledger.settlements()
         )
         for s in settlements:
             if s is None:
                 raise SepaError(f"no settlement {args.settlement}")
-            out({**dict(s), "payouts": [dict(p) for p in await lq.payouts(s["settlement_id"])]})
+            out(
+                {
+                    **dict(s),
+                    "payouts": [dict(p) for p in await q.ledger.payouts(s["settlement_id"])],
+                }
+            )
     return 0
 
 

@@ -25,7 +25,6 @@ from server.console.i18n import pick_language
 from server.console.render import Pages
 from server.context import AppContext, client_ip
 from server.errors import ApiError
-from server.storage.console import AdminQueries
 from server.storage.core import Queries
 
 log = logging.getLogger("ssa.admin")
@@ -99,7 +98,7 @@ class Call:
     async def audit(
         self, q: Queries, action: str, target: str | None, detail: dict[str, Any] | None = None
     ) -> None:
-        await AdminQueries.of(q).append_audit(
+        await q.console.append_audit(
             actor=self.user.email if self.user else None,
             action=action,
             target=target,

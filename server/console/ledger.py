@@ -12,7 +12,6 @@ from typing import Any
 
 from server.console.call import Call
 from server.ledger.findings import list_findings
-from server.storage.ledger import LedgerQueries
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,21 +22,20 @@ class Summary:
 
 async def dashboard_summary(call: Call) -> Summary:
     async with call.ctx.storage.read() as q:
-        last = await LedgerQueries(q).settlement(None)
+        last = await q.ledger.settlement(None)
     pending = await list_findings(call.ctx.storage, pending_only=True, limit=1000)
     return Summary(last, len(pending))
 
 
 async def settlements(call: Call, limit: int = 24) -> list[Any]:
     async with call.ctx.storage.read() as q:
-        return await LedgerQueries(q).settlements(limit)
+        return await q.ledger.settlements(limit)
 
 
 async def settlement(call: Call, settlement_id: int) -> tuple[Any, list[Any]]:
     async with call.ctx.storage.read() as q:
-        lq = LedgerQueries(q)
-        row = await lq.settlement(settlement_id)
-        payouts = await lq.payouts(settlement_id) if row is not None else []
+        row = await q.ledger.settlement(settlement_id)
+        payouts = await q.ledger.payouts(settlement_id) if row is not None else []
     return row, payouts
 
 
@@ -46,9 +44,8 @@ async def shop_payouts(call: Call, merchant_id: str, limit: int = 60) -> list[di
 
     out = []
     async with call.ctx.storage.read() as q:
-        lq = LedgerQueries(q)
-        for s in await lq.settlements(limit):
-            for p in await lq.payouts(s["settlement_id"]):
+        for s in await q.ledger.settlements(limit):
+            for p in await q.ledger.payouts(s["settlement_id"]):
                 if p["merchant_id"] == merchant_id:
                     out.append({"settlement": s, "payout": p})
     return out

@@ -62,8 +62,24 @@ class _PostgresConnection(Connection):
         self, sql: str, *args: Any, column: str, values: Sequence[Any], sql_type: str
     ) -> None:
         if values:
-            where = f"{column} = ANY(?::{sql_type}[])"
-            await self.execute(sql.format(**{"in": where}), *args, list(values))
+            statement, arrays = _any_array(sql, column, values, sql_type)
+            await self.execute(statement, *args, *arrays)
+
+    async def fetch_in(
+        self, sql: str, *args: Any, column: str, values: Sequence[Any], sql_type: str
+    ) -> list[Row]:
+        if not values:
+            return []
+        statement, arrays = _any_array(sql, column, values, sql_type)
+        return await self.fetchall(statement, *args, *arrays)
+
+
+def _any_array(
+    sql: str, column: str, values: Sequence[Any], sql_type: str
+) -> tuple[str, list[list[Any]]]:
+    """``sql`` with each ``{in}`` as ``column = ANY(?::type[])``, and the array for each."""
+    where = f"{column} = ANY(?::{sql_type}[])"
+    return sql.format(**{"in": where}), [list(values)] * sql.count("{in}")
 
 
 class PostgresDatabase(Database):

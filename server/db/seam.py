@@ -1,9 +1,10 @@
 """The database seam: one small interface, a SQLite and a PostgreSQL backend.
 
-Only ``server.storage.core`` (and the migrations) write SQL, in one dialect: ``?``
+Only ``server.storage`` (and the migrations) write SQL, in one dialect: ``?``
 placeholders, ``ON CONFLICT DO NOTHING``, ``RETURNING``; the PostgreSQL backend
 rewrites placeholders to ``$n``. Statements over thousands of rows say so
-(``insert_many``, ``execute_in``), and each backend runs them its fastest way.
+(``insert_many``, ``execute_in``, ``fetch_in``), and each backend runs them its
+fastest way.
 Writes run in ``transaction()`` — on SQLite a
 ``BEGIN IMMEDIATE`` serialized through one connection, on PostgreSQL a pooled
 transaction — so a batch or a revocation is all or nothing.
@@ -12,7 +13,7 @@ transaction — so a batch or a revocation is all or nothing.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -62,16 +63,37 @@ class Connection(ABC):
         if rows:
             await self.executemany(sql.format(rows=f"VALUES ({', '.join('?' * len(types))})"), rows)
 
+    # ``sql`` of the two statements below writes ``{in}`` for "``column`` is one of
+    # ``values``" (every ``{in}`` the same test), after the placeholders of ``args``.
+    # Here: ``IN`` lists of at most ``IN_CHUNK`` values, one statement per chunk.
+    # PostgreSQL overrides both with one statement and one array. No values, no
+    # statement.
+
     async def execute_in(
         self, sql: str, *args: Any, column: str, values: Sequence[Any], sql_type: str
     ) -> None:
-        """Run ``sql``, whose ``{in}`` stands for "``column`` is one of ``values``",
-        after ``args``: ``IN`` lists of at most ``IN_CHUNK`` values here, one array on
-        PostgreSQL. No values, no statement."""
-        for start in range(0, len(values), IN_CHUNK):
-            chunk = values[start : start + IN_CHUNK]
-            where = f"{column} IN ({', '.join('?' * len(chunk))})"
-            await self.execute(sql.format(**{"in": where}), *args, *chunk)
+        """Run ``sql`` for all of ``values`` (see above)."""
+        for statement, chunk in in_lists(sql, column, values):
+            await self.execute(statement, *args, *chunk)
+
+    async def fetch_in(
+        self, sql: str, *args: Any, column: str, values: Sequence[Any], sql_type: str
+    ) -> list[Row]:
+        """The rows of ``sql`` for all of ``values`` (see above), chunk after chunk: an
+        ``ORDER BY`` orders each chunk's rows, so sort ``values`` to keep one order."""
+        rows: list[Row] = []
+        for statement, chunk in in_lists(sql, column, values):
+            rows.extend(await self.fetchall(statement, *args, *chunk))
+        return rows
+
+
+def in_lists(sql: str, column: str, values: Sequence[Any]) -> Iterator[tuple[str, list[Any]]]:
+    """(statement, its ``IN`` values) per chunk of at most ``IN_CHUNK`` of ``values``."""
+    times = sql.count("{in}")
+    for start in range(0, len(values), IN_CHUNK):
+        chunk = list(values[start : start + IN_CHUNK])
+        where = f"{column} IN ({', '.join('?' * len(chunk))})"
+        yield sql.format(**{"in": where}), chunk * times
 
 
 class Database(ABC):

@@ -1,14 +1,26 @@
-"""SPEC §6: rule 13 across every shop, for the receipts of one credential or voucher.
+"""SPEC §6, double spending across shops: rule 13 over every shop's receipts, one rule a function.
 
-Pure functions (no database): ``detect`` finds what no scanner could see
-offline — two payments with one (cti, seq), cumulative totals that contradict,
-payments summing above the allowance, a token (or paper voucher) accepted by
-more than one shop — ``detect_member_period`` what no credential shows on its
-own: a member's payments over ALL their credentials of one month (a wallet
-re-activated on a new phone while the old one kept paying offline) above the
-month's allowance — and ``outcomes`` applies the caisse's policy to the
-receipts not yet settled. A receipt is one shop's acceptance of one token; the
-same token accepted by two shops is two receipts.
+A scanner checks rule 13 against its own journal; the server, which sees every
+shop's batches, checks it again across all of them for the receipts of one
+credential or voucher. ``detect`` runs the SPEC's checks in the SPEC's order:
+
+1. ``rule_1_forks`` — two different payments with one (cti, seq);
+2. ``rule_2_contradictions`` — cumulative totals that cannot both be honest;
+3. ``rule_3_over_allowance`` — a credential's payments summing above its allowance;
+4. ``rule_4_voucher_redeemed_twice`` — a voucher accepted more than once.
+
+Two checks go beyond the SPEC, each saying so in its docstring:
+``extra_token_copies`` (the very same token accepted by two shops) and
+``detect_member_period`` (a member's payments over ALL their credentials of one
+month — a wallet re-activated on a new phone while the old one kept paying
+offline — above the month's allowance, which no single credential shows).
+
+Pure functions, no database. A receipt is one shop's acceptance of one token;
+the same token accepted by two shops is two receipts. Each finding's id is
+derived from what it is about (see "Finding ids", the one place that does it),
+so the same fraud found again on another night is the same finding; ids are
+stored, and never change. ``outcomes`` then applies the caisse's policy to the
+receipts not yet settled.
 """
 
 from __future__ import annotations
@@ -55,111 +67,254 @@ class Receipt:
         return (self.scanned_at, self.received_at, self.scan_key, self.merchant_id)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     kind: str
     cti: bytes
     member_sub: bytes | None
-    discriminator: bytes
+    finding_id: str  # from one of the ``*_id`` functions below, never written by hand
     amount_cents: int
     summary: str
     receipts: list[tuple[bytes, str]] = field(default_factory=list)
-    # What the id is derived from when it is not the cti (a member's month: the
-    # member's sub, so a third credential later does not make a second finding).
-    subject: bytes | None = None
-
-    @property
-    def finding_id(self) -> str:
-        return finding_id(self.kind, self.subject or self.cti, self.discriminator)
 
 
-def finding_id(kind: str, cti: bytes, discriminator: bytes) -> str:
-    """Stable id: the same fraud found again on another night is the same finding."""
-    digest = hashlib.sha256(kind.encode() + b"\0" + cti + b"\0" + discriminator).hexdigest()
+# -- finding ids: derived here, and only here ------------------------------------
+#
+# sha256(kind, 0, what it is about, 0, discriminator), cut to 24 hex digits. Stored
+# in every caisse's database: changing a byte here turns old findings into new ones.
+
+
+def _finding_id(kind: str, about: bytes, discriminator: bytes = b"") -> str:
+    digest = hashlib.sha256(kind.encode() + b"\0" + about + b"\0" + discriminator).hexdigest()
     return digest[:24]
 
 
-def _fork_id(cti: bytes, seq: int) -> str:
-    return finding_id(FORK, cti, seq.to_bytes(8, "big"))
+def fork_id(cti: bytes, seq: int) -> str:
+    return _finding_id(FORK, cti, seq.to_bytes(8, "big"))
+
+
+def contradiction_id(cti: bytes, later_scan_key: bytes) -> str:
+    """One per contradicting payment: the one (of higher seq) whose total ignores another."""
+    return _finding_id(CONTRADICTION, cti, later_scan_key)
+
+
+def over_allowance_id(cti: bytes) -> str:
+    return _finding_id(OVER_ALLOWANCE, cti)
+
+
+def voucher_reuse_id(cti: bytes) -> str:
+    return _finding_id(VOUCHER_REUSE, cti)
+
+
+def token_copy_id(cti: bytes, scan_key: bytes) -> str:
+    return _finding_id(TOKEN_COPY, cti, scan_key)
+
+
+def member_over_allowance_id(sub: bytes, period: str) -> str:
+    """By (member, month), not by credential: a third credential later is no second finding."""
+    return _finding_id(MEMBER_OVER_ALLOWANCE, sub, period.encode())
+
+
+# -- what the server saw of one cti ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """Every receipt of one credential or voucher (settled or not), grouped by token."""
+
+    cti: bytes
+    member_sub: bytes | None
+    kind: str  # "payment" or "voucher", as all of its receipts
+    receipts: Sequence[Receipt]
+    by_token: dict[bytes, list[Receipt]]  # scan_key -> its receipts, in first-seen order
+
+    @classmethod
+    def of(cls, receipts: Sequence[Receipt]) -> Seen:
+        by_token: dict[bytes, list[Receipt]] = defaultdict(list)
+        for r in receipts:
+            by_token[r.scan_key].append(r)
+        sub = next((r.member_sub for r in receipts if r.member_sub), None)
+        return cls(receipts[0].cti, sub, receipts[0].kind, receipts, dict(by_token))
+
+    @property
+    def tokens(self) -> list[Receipt]:
+        """One receipt per distinct token: the first shop's (a copy is not a new payment)."""
+        return [min(group, key=lambda r: r.order) for group in self.by_token.values()]
+
+    def proof(self, tokens: Sequence[Receipt]) -> list[tuple[bytes, str]]:
+        """Every shop's receipt of each of these tokens."""
+        return [r.key for t in tokens for r in self.by_token[t.scan_key]]
+
+    def finding(
+        self,
+        kind: str,
+        finding_id: str,
+        amount_cents: int,
+        summary: str,
+        receipts: list[tuple[bytes, str]],
+    ) -> Finding:
+        return Finding(kind, self.cti, self.member_sub, finding_id, amount_cents, summary, receipts)
+
+
+def _in_scan_order(receipts: Sequence[Receipt]) -> list[Receipt]:
+    return sorted(receipts, key=lambda r: r.order)
+
+
+# -- the rules of SPEC §6, in its order ----------------------------------------------
+
+
+def rule_1_forks(seen: Seen) -> list[Finding]:
+    """Two different payments with one (cti, seq): one finding per seq.
+
+    The amount is what was spent beyond the largest of them.
+    """
+    by_seq: dict[int, list[Receipt]] = defaultdict(list)
+    for t in seen.tokens:
+        by_seq[t.seq].append(t)
+    out: list[Finding] = []
+    for seq, group in sorted(by_seq.items()):
+        if len(group) < 2:
+            continue
+        ordered = _in_scan_order(group)
+        amounts = [t.amount_cents for t in ordered]
+        out.append(
+            seen.finding(
+                FORK,
+                fork_id(seen.cti, seq),
+                sum(amounts) - max(amounts),
+                f"{len(ordered)} different payments with seq {seq}",
+                seen.proof(ordered),
+            )
+        )
+    return out
+
+
+def rule_2_contradictions(seen: Seen) -> list[Finding]:
+    """A payment whose cumulative total ignores a lower-seq payment seen elsewhere.
+
+    For seq a < seq b, ``cum_b - amt_b >= cum_a`` must hold (``keys.verify.contradicts``).
+    One finding per contradicting payment, with up to ``MAX_PROOF`` of the payments
+    it ignores (largest total first); the amount is what its total left out, at most
+    its own amount. A payment the member cancelled and a shop accepted anyway shows
+    here too (SPEC §6).
+    """
+    ordered = sorted(seen.tokens, key=lambda t: (t.seq, t.scan_key))
+    out: list[Finding] = []
+    best = -1  # highest cum among payments of strictly lower seq
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j < len(ordered) and ordered[j].seq == ordered[i].seq:
+            j += 1
+        for b in ordered[i:j]:
+            spent_before = b.cumulative_cents - b.amount_cents
+            if best <= spent_before:
+                continue
+            earlier = [a for a in ordered[:i] if contradicts(a, b)]
+            earlier.sort(key=lambda a: -a.cumulative_cents)
+            out.append(
+                seen.finding(
+                    CONTRADICTION,
+                    contradiction_id(seen.cti, b.scan_key),
+                    min(b.amount_cents, best - spent_before),
+                    f"payment seq {b.seq} counts {spent_before} "
+                    f"cents spent before it, but seq {earlier[0].seq} already had "
+                    f"{earlier[0].cumulative_cents}",
+                    seen.proof([b, *earlier[:MAX_PROOF]]),
+                )
+            )
+        best = max([best, *(t.cumulative_cents for t in ordered[i:j])])
+        i = j
+    return out
+
+
+def rule_3_over_allowance(seen: Seen, allowance_cents: int | None) -> list[Finding]:
+    """A credential's payments summing above its signed allowance.
+
+    Every receipt counts, copies included: each is money the caisse pays. No
+    allowance known (the credential could not be read), no check.
+    """
+    if allowance_cents is None:
+        return []
+    spent = sum(r.amount_cents for r in seen.receipts)
+    if spent <= allowance_cents:
+        return []
+    return [
+        seen.finding(
+            OVER_ALLOWANCE,
+            over_allowance_id(seen.cti),
+            spent - allowance_cents,
+            f"payments total {spent} cents for an allowance of {allowance_cents}",
+            [r.key for r in _in_scan_order(seen.receipts)],
+        )
+    ]
+
+
+def rule_4_voucher_redeemed_twice(seen: Seen) -> list[Finding]:
+    """A voucher accepted more than once (by one shop or several): every time after the first."""
+    if len(seen.receipts) < 2:
+        return []
+    ordered = _in_scan_order(seen.receipts)
+    shops = sorted({r.merchant_id for r in ordered})
+    return [
+        seen.finding(
+            VOUCHER_REUSE,
+            voucher_reuse_id(seen.cti),
+            sum(r.amount_cents for r in ordered[1:]),
+            f"voucher redeemed {len(ordered)} times ({', '.join(shops)})",
+            [r.key for r in ordered],
+        )
+    ]
+
+
+# -- beyond the SPEC -------------------------------------------------------------------
+
+
+def extra_token_copies(seen: Seen) -> list[Finding]:
+    """Beyond the SPEC: the very same payment token accepted by two or more shops.
+
+    Rule 13's REPLAY across shops (a screenshot of the QR shown twice); §6 does
+    not list it. One finding per token; every shop after the first is paid again.
+    """
+    out: list[Finding] = []
+    for group in seen.by_token.values():
+        if len(group) < 2:
+            continue
+        ordered = _in_scan_order(group)
+        out.append(
+            seen.finding(
+                TOKEN_COPY,
+                token_copy_id(seen.cti, ordered[0].scan_key),
+                ordered[0].amount_cents * (len(ordered) - 1),
+                f"payment seq {ordered[0].seq} accepted by {len(ordered)} shops "
+                f"({', '.join(r.merchant_id for r in ordered)})",
+                [r.key for r in ordered],
+            )
+        )
+    return out
 
 
 def detect(receipts: Sequence[Receipt], allowance_cents: int | None) -> list[Finding]:
-    """Every finding about one cti (all its receipts, settled or not)."""
+    """Every finding about one cti (all its receipts, settled or not), rule after rule.
+
+    Token copies come first, as REPLAY comes before DOUBLE_SPEND in rule 13: the
+    first new finding about a member is the one that blocks them, so this order
+    is kept.
+    """
     if not receipts:
         return []
-    first = receipts[0]
-    cti, sub = first.cti, next((r.member_sub for r in receipts if r.member_sub), None)
-    by_token: dict[bytes, list[Receipt]] = defaultdict(list)
-    for r in receipts:
-        by_token[r.scan_key].append(r)
-    out: list[Finding] = []
-    if first.kind == "voucher":
-        if len(receipts) > 1:
-            ordered = sorted(receipts, key=lambda r: r.order)
-            extra = sum(r.amount_cents for r in ordered[1:])
-            shops = sorted({r.merchant_id for r in ordered})
-            out.append(
-                Finding(
-                    VOUCHER_REUSE,
-                    cti,
-                    sub,
-                    b"",
-                    extra,
-                    f"voucher redeemed {len(ordered)} times ({', '.join(shops)})",
-                    [r.key for r in ordered],
-                )
-            )
-        return out
-    tokens = [min(group, key=lambda r: r.order) for group in by_token.values()]
-    for group in by_token.values():
-        if len(group) > 1:
-            ordered = sorted(group, key=lambda r: r.order)
-            out.append(
-                Finding(
-                    TOKEN_COPY,
-                    cti,
-                    sub,
-                    ordered[0].scan_key,
-                    ordered[0].amount_cents * (len(ordered) - 1),
-                    f"payment seq {ordered[0].seq} accepted by {len(ordered)} shops "
-                    f"({', '.join(r.merchant_id for r in ordered)})",
-                    [r.key for r in ordered],
-                )
-            )
-    by_seq: dict[int, list[Receipt]] = defaultdict(list)
-    for t in tokens:
-        by_seq[t.seq].append(t)
-    for seq, group in sorted(by_seq.items()):
-        if len(group) > 1:
-            ordered = sorted(group, key=lambda r: r.order)
-            amounts = [t.amount_cents for t in ordered]
-            out.append(
-                Finding(
-                    FORK,
-                    cti,
-                    sub,
-                    seq.to_bytes(8, "big"),
-                    sum(amounts) - max(amounts),
-                    f"{len(ordered)} different payments with seq {seq}",
-                    [r.key for t in ordered for r in by_token[t.scan_key]],
-                )
-            )
-    out.extend(_contradictions(tokens, by_token, cti, sub))
-    if allowance_cents is not None:
-        spent = sum(r.amount_cents for r in receipts)
-        if spent > allowance_cents:
-            out.append(
-                Finding(
-                    OVER_ALLOWANCE,
-                    cti,
-                    sub,
-                    b"",
-                    spent - allowance_cents,
-                    f"payments total {spent} cents for an allowance of {allowance_cents}",
-                    [r.key for r in sorted(receipts, key=lambda r: r.order)],
-                )
-            )
-    return out
+    seen = Seen.of(receipts)
+    if seen.kind == "voucher":
+        return rule_4_voucher_redeemed_twice(seen)
+    return [
+        *extra_token_copies(seen),
+        *rule_1_forks(seen),
+        *rule_2_contradictions(seen),
+        *rule_3_over_allowance(seen, allowance_cents),
+    ]
+
+
+# -- beyond the SPEC: a member's month over all their credentials ------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +339,8 @@ def period_allowance(credentials: Sequence[PeriodCredential]) -> int:
 def detect_member_period(
     sub: bytes, period: str, credentials: Sequence[PeriodCredential]
 ) -> Finding | None:
-    """A member's payments over all their credentials of ``period`` above its allowance.
+    """Beyond the SPEC: a member's payments over all their credentials of ``period``
+    above its allowance (``member_over_allowance``).
 
     ``credentials`` in issue order. Only when two or more credentials were
     spent: one credential above its own allowance is ``over_allowance``. Every
@@ -204,65 +360,31 @@ def detect_member_period(
         MEMBER_OVER_ALLOWANCE,
         spent_on[-1].cti,
         sub,
-        period.encode(),
+        member_over_allowance_id(sub, period),
         spent - allowance,
         f"payments total {spent} cents over {len(spent_on)} credentials of {period} "
         f"for a monthly allowance of {allowance}",
-        [r.key for r in sorted(receipts, key=lambda r: r.order)],
-        subject=sub,
+        [r.key for r in _in_scan_order(receipts)],
     )
 
 
-def _contradictions(
-    tokens: list[Receipt], by_token: dict[bytes, list[Receipt]], cti: bytes, sub: bytes | None
-) -> list[Finding]:
-    """Payments whose total ignores a lower-seq payment seen elsewhere (one finding each)."""
-    ordered = sorted(tokens, key=lambda t: (t.seq, t.scan_key))
-    out: list[Finding] = []
-    best = -1  # highest cum among payments of strictly lower seq
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j < len(ordered) and ordered[j].seq == ordered[i].seq:
-            j += 1
-        for b in ordered[i:j]:
-            if best > b.cumulative_cents - b.amount_cents:
-                earlier = [a for a in ordered[:i] if contradicts(a, b)]
-                earlier.sort(key=lambda a: -a.cumulative_cents)
-                proof = [b, *earlier[:MAX_PROOF]]
-                shortfall = best - (b.cumulative_cents - b.amount_cents)
-                out.append(
-                    Finding(
-                        CONTRADICTION,
-                        cti,
-                        sub,
-                        b.scan_key,
-                        min(b.amount_cents, shortfall),
-                        f"payment seq {b.seq} counts {b.cumulative_cents - b.amount_cents} "
-                        f"cents spent before it, but seq {earlier[0].seq} already had "
-                        f"{earlier[0].cumulative_cents}",
-                        [r.key for t in proof for r in by_token[t.scan_key]],
-                    )
-                )
-        best = max([best, *(t.cumulative_cents for t in ordered[i:j])])
-        i = j
-    return out
+# -- settlement policy -------------------------------------------------------------------
 
 
 def _conflict(r: Receipt, accepted: list[Receipt], spent: int, allowance: int | None) -> str | None:
-    """The finding that a receipt conflicts with, given those accepted before it."""
+    """The id of the finding a receipt conflicts with, given those accepted before it."""
     for a in accepted:
         if r.kind == "voucher":
-            return finding_id(VOUCHER_REUSE, r.cti, b"")
+            return voucher_reuse_id(r.cti)
         if a.scan_key == r.scan_key:
-            return finding_id(TOKEN_COPY, r.cti, r.scan_key)
+            return token_copy_id(r.cti, r.scan_key)
         if a.seq == r.seq:
-            return _fork_id(r.cti, r.seq)
+            return fork_id(r.cti, r.seq)
         if contradicts(a, r):
             later = r if r.seq > a.seq else a
-            return finding_id(CONTRADICTION, r.cti, later.scan_key)
+            return contradiction_id(r.cti, later.scan_key)
     if allowance is not None and spent + r.amount_cents > allowance:
-        return finding_id(OVER_ALLOWANCE, r.cti, b"")
+        return over_allowance_id(r.cti)
     return None
 
 
@@ -282,7 +404,7 @@ def outcomes(
     in this run) is withheld, with the finding it belongs to. A receipt paid
     in an earlier settlement stays paid: nothing is clawed back.
     """
-    ordered = sorted(receipts, key=lambda r: r.order)
+    ordered = _in_scan_order(receipts)
     out: list[tuple[Receipt, str, str | None]] = []
     if policy == "all":
         return [(r, PAID, None) for r in ordered if not r.settled and r.scanned_at < cutoff]

@@ -14,7 +14,6 @@ from typing import Any
 
 from keys import tokens
 from server.storage.core import Storage
-from server.storage.ledger import LedgerQueries
 
 DECISIONS = ("confirmed", "dismissed", "release")
 MAX_NOTE = 1000
@@ -50,7 +49,7 @@ async def list_findings(
 ) -> list[dict[str, Any]]:
     """One page of findings in id order; pass the last ``finding_id`` as ``after`` for more."""
     async with storage.read() as q:
-        rows = await LedgerQueries(q).findings(
+        rows = await q.ledger.findings(
             kind=kind, pending_only=pending_only, after=after, limit=max(1, min(limit, 1000))
         )
     return [_row_json(r) for r in rows]
@@ -59,11 +58,10 @@ async def list_findings(
 async def export_finding(storage: Storage, finding_id: str) -> dict[str, Any]:
     """A finding with its proof: every receipt and the signed token behind it."""
     async with storage.read() as q:
-        lq = LedgerQueries(q)
-        row = await lq.finding(finding_id)
+        row = await q.ledger.finding(finding_id)
         if row is None:
             raise FindingError(f"no finding {finding_id!r:.40}")
-        evidence = await lq.finding_evidence(finding_id)
+        evidence = await q.ledger.finding_evidence(finding_id)
     out = _row_json(row)
     out["evidence"] = [
         {
@@ -105,8 +103,7 @@ async def decide(
     if note is not None and (len(note) > MAX_NOTE or any(ord(c) < 32 for c in note)):
         raise FindingError(f"note must be at most {MAX_NOTE} characters, one line")
     async with storage.transaction() as q:
-        lq = LedgerQueries(q)
-        if not await lq.decide(finding_id, decision, note, now):
+        if not await q.ledger.decide(finding_id, decision, note, now):
             raise FindingError(f"no finding {finding_id!r:.40}")
-        row = await lq.finding(finding_id)
+        row = await q.ledger.finding(finding_id)
     return _row_json(row)

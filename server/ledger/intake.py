@@ -24,7 +24,6 @@ from keys.verify import MemoryJournal, ResultCode, VerifyResult, verify_qr
 from server.caisse.trust import TrustLists
 from server.config import Config
 from server.storage.core import ScanRow, Storage
-from server.storage.ledger import LedgerQueries
 
 log = logging.getLogger("ssa.intake")
 SCAN_IN_FUTURE = "SCAN_IN_FUTURE"
@@ -101,7 +100,7 @@ class Intake:
                 # (a copied QR, a voucher used twice): reconciliation judges it.
                 # Only a token stored before this batch can be another shop's.
                 earlier = [r for r in rows if r.status == "accepted" and r.scan_key in known]
-                await LedgerQueries(q).record_copies(merchant_id, batch_id, now, earlier)
+                await q.ledger.record_copies(merchant_id, batch_id, now, earlier)
                 counts = (len(scans), received, result.duplicates, rejected)
                 if not await q.insert_batch(merchant_id, batch_id, device_key, now, counts):
                     raise _AlreadyStored

@@ -31,8 +31,8 @@ from server.caisse.trust import sign_new_list
 from server.config import Config
 from server.ledger import detection
 from server.ledger.detection import Finding, Receipt
-from server.storage.core import MEMBER_REVOKED, Storage
-from server.storage.ledger import CHUNK, LedgerQueries
+from server.storage.core import MEMBER_REVOKED, Queries, Storage
+from server.storage.ledger import CHUNK
 
 Progress = Callable[[int, int], None]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -135,17 +135,17 @@ def _finding_json(f: Finding) -> dict[str, Any]:
 class _Run:
     """One reconciliation inside its transaction."""
 
-    def __init__(self, lq: LedgerQueries, config: Config, summary: ReconcileSummary, now: int):
-        self.lq, self.config, self.summary, self.now = lq, config, summary, now
+    def __init__(self, q: Queries, config: Config, summary: ReconcileSummary, now: int):
+        self.q, self.config, self.summary, self.now = q, config, summary, now
         self.cache = tokens.CredentialCache(max_entries=CHUNK * 2)
         self.block_member_ids: set[str] = set()
 
     async def chunk(self, ctis: list[bytes], settlement_id: int, cutoff: int) -> None:
         by_cti: dict[bytes, list[Receipt]] = defaultdict(list)
-        for row in await self.lq.receipts_of(ctis):
+        for row in await self.q.ledger.receipts_of(ctis):
             by_cti[bytes(row["cti"])].append(_receipt(row))
         firsts = [rs[0].scan_key for rs in by_cti.values() if rs[0].kind == "payment"]
-        token_of = await self.lq.tokens(firsts)
+        token_of = await self.q.ledger.tokens(firsts)
         findings: list[Finding] = []
         items: list[tuple[Any, ...]] = []
         scans: list[bytes] = []
@@ -173,8 +173,8 @@ class _Run:
                 (copies.append(r.key) if r.is_copy else scans.append(r.scan_key))
         findings.extend(await self.member_periods(by_cti))
         await self.record_findings(findings)
-        await self.lq.insert_items(items)
-        await self.lq.mark_settled(settlement_id, scans, copies)
+        await self.q.ledger.insert_items(items)
+        await self.q.ledger.mark_settled(settlement_id, scans, copies)
         self.summary.examined += len(by_cti)
 
     async def member_periods(self, by_cti: dict[bytes, list[Receipt]]) -> list[Finding]:
@@ -188,15 +188,14 @@ class _Run:
             }
         )
         groups: dict[tuple[bytes, str], list[tuple[bytes, int]]] = defaultdict(list)
-        for row in await self.lq.shared_periods(subs):
+        for row in await self.q.ledger.shared_periods(subs):
             groups[(bytes(row["sub"]), row["period"])].append(
                 (bytes(row["cti"]), int(row["allowance_cents"]))
             )
         missing = sorted({c for creds in groups.values() for c, _ in creds} - by_cti.keys())
         known = dict(by_cti)
-        for start in range(0, len(missing), CHUNK):
-            for row in await self.lq.receipts_of(missing[start : start + CHUNK]):
-                known.setdefault(bytes(row["cti"]), []).append(_receipt(row))
+        for row in await self.q.ledger.receipts_of(missing):
+            known.setdefault(bytes(row["cti"]), []).append(_receipt(row))
         out = []
         for (sub, period), creds in groups.items():
             credentials = [
@@ -212,27 +211,27 @@ class _Run:
         if not findings:
             return
         ids = [f.finding_id for f in findings]
-        existing = await self.lq.findings_by_id(ids)
-        attached = await self.lq.finding_receipt_keys(ids)
+        existing = await self.q.ledger.findings_by_id(ids)
+        attached = await self.q.ledger.finding_receipt_keys(ids)
         links: list[tuple[str, bytes, str]] = []
         for f in findings:
             fid = f.finding_id
             new_links = [(fid, k, m) for k, m in f.receipts if (fid, k, m) not in attached]
             old = existing.get(fid)
             if old is None:
-                await self.lq.insert_finding(
+                await self.q.ledger.insert_finding(
                     fid, f.kind, f.cti, f.member_sub, self.now, f.amount_cents, f.summary
                 )
                 self.summary.findings_new += 1
                 self.summary.double_spends.append(_finding_json(f))
                 await self.block(f)
             elif new_links or f.amount_cents > old["amount_cents"]:
-                await self.lq.update_finding(
+                await self.q.ledger.update_finding(
                     fid, max(f.amount_cents, old["amount_cents"]), f.summary
                 )
                 self.summary.findings_updated += 1
             links.extend(new_links)
-        await self.lq.attach_receipts(links)
+        await self.q.ledger.attach_receipts(links)
 
     async def block(self, f: Finding) -> None:
         """Policy: the member (or credential, or voucher) behind a new finding is blocked."""
@@ -241,21 +240,21 @@ class _Run:
             return
         blocked: list[str] = []
         if f.kind == detection.VOUCHER_REUSE:
-            if await self.lq.revoke_voucher(f.cti, self.now):
+            if await self.q.ledger.revoke_voucher(f.cti, self.now):
                 blocked.append(f"voucher {f.cti.hex()}")
-        elif how == "credential" and await self.lq.revoke_credential(f.cti, self.now):
+        elif how == "credential" and await self.q.ledger.revoke_credential(f.cti, self.now):
             blocked.append(f"credential {f.cti.hex()}")
         if f.member_sub is not None and (how == "member" or f.kind == detection.VOUCHER_REUSE):
-            member = await self.lq.member_by_sub(f.member_sub)
+            member = await self.q.ledger.member_by_sub(f.member_sub)
             if member is not None and member["status"] != MEMBER_REVOKED:
-                await self.lq.q.revoke_member(member["member_id"], self.now)
-                await self.lq.q.cancel_codes("member", member["member_id"], self.now)
+                await self.q.revoke_member(member["member_id"], self.now)
+                await self.q.cancel_codes("member", member["member_id"], self.now)
                 blocked.append(f"member {member['member_id']}")
         for what in blocked:
             kind, ident = what.split(" ", 1)
             self.summary.blocked.append({"kind": kind, "id": ident, "finding_id": f.finding_id})
         if blocked:
-            await self.lq.set_blocked(f.finding_id, "; ".join(blocked))
+            await self.q.ledger.set_blocked(f.finding_id, "; ".join(blocked))
 
 
 async def reconcile(
@@ -280,20 +279,19 @@ async def reconcile(
     policy = {"settle_conflicts": config.settle_conflicts, "block_on_fraud": config.block_on_fraud}
     summary = ReconcileSummary(None, cutoff, policy)
     async with storage.transaction() as q:
-        lq = LedgerQueries(q)
-        await lq.lock()
-        settlement_id = await lq.next_settlement_id()
-        await lq.insert_settlement(settlement_id, cutoff, now, config.settle_conflicts)
-        run = _Run(lq, config, summary, now)
-        total = await lq.count_dirty_ctis() if progress else 0
+        await q.ledger.lock()
+        settlement_id = await q.ledger.next_settlement_id()
+        await q.ledger.insert_settlement(settlement_id, cutoff, now, config.settle_conflicts)
+        run = _Run(q, config, summary, now)
+        total = await q.ledger.count_dirty_ctis() if progress else 0
         after = b""
-        while ctis := await lq.dirty_ctis(after):
+        while ctis := await q.ledger.dirty_ctis(after):
             after = ctis[-1]
             await run.chunk(ctis, settlement_id, cutoff)
             if progress:
                 progress(summary.examined, total)
-        released = await lq.released_items()
-        await lq.insert_items(
+        released = await q.ledger.released_items()
+        await q.ledger.insert_items(
             [
                 (
                     bytes(r["scan_key"]),
@@ -309,7 +307,7 @@ async def reconcile(
                 for r in released
             ]
         )
-        await _payouts(lq, config, summary, settlement_id)
+        await _payouts(q, config, summary, settlement_id)
         if summary.blocked and root is not None:
             signed = await sign_new_list(
                 q, config, root, now, f"reconcile: {len(summary.blocked)} blocked after fraud"
@@ -319,15 +317,15 @@ async def reconcile(
 
 
 async def _payouts(
-    lq: LedgerQueries, config: Config, summary: ReconcileSummary, settlement_id: int
+    q: Queries, config: Config, summary: ReconcileSummary, settlement_id: int
 ) -> None:
-    rows = await lq.settlement_totals(settlement_id)
+    rows = await q.ledger.settlement_totals(settlement_id)
     if not rows:
-        await lq.delete_settlement(settlement_id)
+        await q.ledger.delete_settlement(settlement_id)
         return
     summary.settlement_id = settlement_id
     for row in rows:
-        merchant = await lq.q.merchant(row["merchant_id"])
+        merchant = await q.merchant(row["merchant_id"])
         line = {
             "merchant_id": row["merchant_id"],
             "name": merchant["name"] if merchant else row["merchant_id"],
@@ -339,7 +337,7 @@ async def _payouts(
             "withheld_cents": int(row["withheld_cents"]),
             "reference": transfer_reference(settlement_id, row["merchant_id"]),
         }
-        await lq.insert_payout(settlement_id, line)
+        await q.ledger.insert_payout(settlement_id, line)
         summary.payments += line["payments"]
         summary.total_cents += line["amount_cents"]
         summary.withheld += line["withheld"]
@@ -350,7 +348,7 @@ async def _payouts(
                 for k in ("merchant_id", "amount_cents", "payments", "withheld", "reference")
             }
         )
-    await lq.finish_settlement(
+    await q.ledger.finish_settlement(
         settlement_id,
         (summary.payments, summary.total_cents, summary.withheld, summary.withheld_cents),
     )

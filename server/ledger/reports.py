@@ -17,7 +17,6 @@ from server.config import Config
 from server.ledger.statements import euros
 from server.periods import period_at
 from server.storage.core import Storage
-from server.storage.ledger import LedgerQueries
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
@@ -39,15 +38,14 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
     tz = ZoneInfo(config.timezone)
     start, end = month_bounds(month, tz)
     async with storage.read() as q:
-        lq = LedgerQueries(q)
-        members = {r["status"]: int(r["n"]) for r in await lq.report_members(end)}
-        issued = await lq.report_allowances(month)
-        spent = await lq.report_spent(month)
-        shops = await lq.report_shops(start, end)
-        rejected = await lq.report_rejected(start, end)
-        findings = await lq.report_findings(start, end)
-        vouchers = await lq.report_vouchers(start, end)
-        settlements = await lq.report_settlements(start, end)
+        members = {r["status"]: int(r["n"]) for r in await q.ledger.report_members(end)}
+        issued = await q.ledger.report_allowances(month)
+        spent = await q.ledger.report_spent(month)
+        shops = await q.ledger.report_shops(start, end)
+        rejected = await q.ledger.report_rejected(start, end)
+        findings = await q.ledger.report_findings(start, end)
+        vouchers = await q.ledger.report_vouchers(start, end)
+        settlements = await q.ledger.report_settlements(start, end)
         names = {m["merchant_id"]: m["name"] for m in await q.merchants()}
     per_shop: dict[str, dict[str, Any]] = {}
     for r in shops:

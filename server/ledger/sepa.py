@@ -22,7 +22,6 @@ from sepaxml import SepaTransfer
 
 from server.config import Config
 from server.storage.core import Storage
-from server.storage.ledger import LedgerQueries
 
 SEPA_KEY = ""  # issued_documents.merchant_id of a settlement's SEPA file
 SCHEMAS_DIR = Path(sepaxml.__file__).resolve().parent / "schemas"
@@ -126,8 +125,7 @@ async def export_sepa(
 ) -> SepaExport:
     """The pain.001 file of a settlement (the latest by default), as first issued."""
     async with storage.read() as q:
-        lq = LedgerQueries(q)
-        settlement = await lq.settlement(settlement_id)
+        settlement = await q.ledger.settlement(settlement_id)
         if settlement is None:
             raise SepaError(
                 "no settlement yet: run reconcile first"
@@ -135,18 +133,17 @@ async def export_sepa(
                 else f"no settlement {settlement_id}"
             )
         sid = settlement["settlement_id"]
-        stored = await lq.document(sid, SEPA_KEY, "sepa")
-        payouts = await lq.payouts(sid)
+        stored = await q.ledger.document(sid, SEPA_KEY, "sepa")
+        payouts = await q.ledger.payouts(sid)
     payable = [p for p in payouts if p["amount_cents"] > 0]
     count, total = len(payable), sum(int(p["amount_cents"]) for p in payable)
     if stored is None:
         day = execution_date or datetime.fromtimestamp(now, ZoneInfo(config.timezone)).date()
         body, count, total = build(config, settlement, payouts, day)
         async with storage.transaction() as q:
-            lq = LedgerQueries(q)
             digest = hashlib.sha256(body).digest()
-            await lq.insert_document(sid, SEPA_KEY, "sepa", now, digest, body)
-            stored = await lq.document(sid, SEPA_KEY, "sepa")
+            await q.ledger.insert_document(sid, SEPA_KEY, "sepa", now, digest, body)
+            stored = await q.ledger.document(sid, SEPA_KEY, "sepa")
     body = bytes(stored["body"])
     schema = "pain.001.001.09" if b"pain.001.001.09" in body[:400] else "pain.001.001.03"
     return SepaExport(sid, msg_id(config, sid), schema, count, total, body)

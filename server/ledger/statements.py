@@ -18,7 +18,6 @@ from jinja2 import Environment
 
 from server.config import Config
 from server.storage.core import Storage
-from server.storage.ledger import LedgerQueries
 
 FORMATS = ("csv", "html", "pdf")
 CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
@@ -85,18 +84,18 @@ async def statement_data(
     storage: Storage, settlement_id: int, merchant_id: str
 ) -> tuple[Any, Any, list]:
     async with storage.read() as q:
-        lq = LedgerQueries(q)
-        settlement = await lq.settlement(settlement_id)
+        settlement = await q.ledger.settlement(settlement_id)
         if settlement is None:
             raise StatementError(f"no settlement {settlement_id}")
         payout = next(
-            (p for p in await lq.payouts(settlement_id) if p["merchant_id"] == merchant_id), None
+            (p for p in await q.ledger.payouts(settlement_id) if p["merchant_id"] == merchant_id),
+            None,
         )
         if payout is None:
             raise StatementError(
                 f"shop {merchant_id!r:.60} has no line in settlement {settlement_id}"
             )
-        items = await lq.items_of(settlement_id, merchant_id)
+        items = await q.ledger.items_of(settlement_id, merchant_id)
     return settlement, payout, items
 
 
@@ -154,19 +153,18 @@ async def statement(
     if fmt not in FORMATS:
         raise StatementError(f"format must be one of {', '.join(FORMATS)}")
     async with storage.read() as q:
-        stored = await LedgerQueries(q).document(settlement_id, merchant_id, fmt)
+        stored = await q.ledger.document(settlement_id, merchant_id, fmt)
     if stored is not None:
         return bytes(stored["body"])
     body = render(fmt, config, *await statement_data(storage, settlement_id, merchant_id))
     async with storage.transaction() as q:
-        lq = LedgerQueries(q)
-        await lq.insert_document(
+        await q.ledger.insert_document(
             settlement_id, merchant_id, fmt, now, hashlib.sha256(body).digest(), body
         )
-        stored = await lq.document(settlement_id, merchant_id, fmt)  # a concurrent issue won
+        stored = await q.ledger.document(settlement_id, merchant_id, fmt)  # a concurrent issue won
     return bytes(stored["body"])
 
 
 async def merchants_of(storage: Storage, settlement_id: int) -> list[str]:
     async with storage.read() as q:
-        return [p["merchant_id"] for p in await LedgerQueries(q).payouts(settlement_id)]
+        return [p["merchant_id"] for p in await q.ledger.payouts(settlement_id)]

@@ -1,6 +1,6 @@
 """The admin console's SQL: accounts, sessions, the audit log and the console's listings.
 
-``AdminQueries`` extends ``storage.Queries`` on the same connection, so a console
+``AdminQueries`` (``q.console``) runs on the connection of a ``Queries``, so a console
 action and its audit entry are written in one transaction (an action without
 its audit line cannot happen). The audit log is append-only: this module has
 no UPDATE or DELETE for it, and each entry carries a SHA-256 chained to the
@@ -42,12 +42,15 @@ def audit_hash(prev: bytes, entry: AuditEntry) -> bytes:
     return hashlib.sha256(prev + canonical).digest()
 
 
-class AdminQueries(Queries):
-    """The console's statements, on the connection of a ``Queries`` (same transaction)."""
+class AdminQueries:
+    """The console's statements, on the connection of a ``Queries`` (same transaction).
 
-    @classmethod
-    def of(cls, q: Queries) -> AdminQueries:
-        return q if isinstance(q, AdminQueries) else cls(q.conn, q.db)
+    Reached as ``q.console``.
+    """
+
+    def __init__(self, q: Queries) -> None:
+        self.conn = q.conn
+        self.db = q.db
 
     # -- accounts ------------------------------------------------------------------
 

@@ -1,9 +1,10 @@
-"""The storage layer: every SQL statement of the server lives in this module.
+"""The storage layer's core: ``Storage``, and ``Queries`` with the caisse's own SQL.
 
 ``Storage.read()`` and ``Storage.transaction()`` yield a ``Queries`` bound to
 one connection, so a service composes several steps (revoke a member, re-sign
-the trust list) in one transaction. The SQL is written once for SQLite and
-PostgreSQL (see ``server.db.seam``).
+the trust list) in one transaction. Each query family is reached from it the
+same way — ``q.ledger``, ``q.console``, ``q.failures`` — on the same connection.
+The SQL is written once for SQLite and PostgreSQL (see ``server.db.seam``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from server.db.migrations import migrate
 from server.db.seam import Connection, Database, Row
+
+if TYPE_CHECKING:  # the families import this module: theirs are imported when first used
+    from server.storage.console import AdminQueries
+    from server.storage.failures import FailureQueries
+    from server.storage.ledger import LedgerQueries
 
 TRUST_LIST_LOCK = 7_700_002
 MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED = "active", "pending", "revoked"
@@ -57,11 +65,36 @@ _SCAN_TYPES = (
 
 
 class Queries:
-    """All the server's SQL, on one connection (inside a read or a transaction)."""
+    """The server's SQL on one connection (inside a read or a transaction).
+
+    Members, merchants, credentials, trust lists and scans here; the other
+    families as attributes, each bound to this same connection.
+    """
 
     def __init__(self, conn: Connection, db: Database) -> None:
         self.conn = conn
         self.db = db
+
+    @cached_property
+    def ledger(self) -> LedgerQueries:
+        """Reconciliation, settlements, findings, statements, vouchers, reports."""
+        from server.storage.ledger import LedgerQueries
+
+        return LedgerQueries(self)
+
+    @cached_property
+    def console(self) -> AdminQueries:
+        """The admin console: accounts, sessions, the audit log, its listings."""
+        from server.storage.console import AdminQueries
+
+        return AdminQueries(self)
+
+    @cached_property
+    def failures(self) -> FailureQueries:
+        """Failure counters (wrong one-time codes, wrong admin passwords)."""
+        from server.storage.failures import FailureQueries
+
+        return FailureQueries(self)
 
     async def ping(self) -> None:
         await self.conn.fetchval("SELECT 1")
@@ -396,15 +429,13 @@ class Queries:
         )
 
     async def existing_scan_keys(self, keys: Sequence[bytes]) -> set[bytes]:
-        found: set[bytes] = set()
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start : start + 500])
-            marks = ", ".join("?" * len(chunk))
-            rows = await self.conn.fetchall(
-                f"SELECT scan_key FROM scans WHERE scan_key IN ({marks})", *chunk
-            )
-            found.update(bytes(row[0]) for row in rows)
-        return found
+        rows = await self.conn.fetch_in(
+            "SELECT scan_key FROM scans WHERE {in}",
+            column="scan_key",
+            values=keys,
+            sql_type="bytea",
+        )
+        return {bytes(row[0]) for row in rows}
 
     async def insert_scans(
         self, merchant_id: str, batch_id: str, received_at: int, scans: Iterable[ScanRow]

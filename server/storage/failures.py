@@ -23,6 +23,8 @@ class Failures:
 
 
 class FailureQueries:
+    """Failure counters on the connection of a ``Queries``; reached as ``q.failures``."""
+
     def __init__(self, q: Queries) -> None:
         self.conn = q.conn
 

@@ -1,8 +1,8 @@
 """SQL of reconciliation, settlement, findings, statements and vouchers (migration 2).
 
 Kept apart from ``server.storage.core`` so the core stays small; ``LedgerQueries``
-runs on the connection of a ``Queries`` (same read or transaction), in the same
-two-dialect SQL. The constraints do the safety-critical part: a receipt (token,
+(``q.ledger``) runs on the connection of a ``Queries`` (same read or transaction),
+in the same two-dialect SQL. The constraints do the safety-critical part: a receipt (token,
 shop) is paid at most once (``settlement_items_paid_once``), a finding is
 recorded once (its id is derived from what it is about).
 """
@@ -26,15 +26,10 @@ _RECEIPT_COLUMNS = (
 _ITEM_TYPES = ("bytea", "text", "text", "bigint", "bigint", "bytea", "text", "bigint", "text")
 
 
-def _marks(n: int) -> str:
-    return ", ".join("?" * n)
-
-
 class LedgerQueries:
-    """Ledger SQL on the connection of ``q`` (inside its read or transaction)."""
+    """Ledger SQL on the connection of ``q`` (inside its read or transaction): ``q.ledger``."""
 
     def __init__(self, q: Queries) -> None:
-        self.q = q
         self.conn = q.conn
         self.db = q.db
 
@@ -95,20 +90,20 @@ class LedgerQueries:
 
     async def receipts_of(self, ctis: Sequence[bytes]) -> list[Row]:
         """Every receipt of these credentials/vouchers, settled or not, with its outcome."""
-        marks = _marks(len(ctis))
         paid = (
             "(SELECT 1 FROM settlement_items i WHERE i.scan_key = s.scan_key "
             "AND i.merchant_id = {m} AND i.outcome = 'paid') AS paid"
         )
-        return await self.conn.fetchall(
+        return await self.conn.fetch_in(
             f"SELECT {_RECEIPT_COLUMNS}, s.merchant_id, s.scanned_at, s.received_at, "
             f"s.settlement_id, 0 AS is_copy, {paid.format(m='s.merchant_id')} FROM scans s "
-            f"WHERE s.status = 'accepted' AND s.cti IN ({marks}) "
+            "WHERE s.status = 'accepted' AND {in} "
             f"UNION ALL SELECT {_RECEIPT_COLUMNS}, c.merchant_id, c.scanned_at, c.received_at, "
             f"c.settlement_id, 1 AS is_copy, {paid.format(m='c.merchant_id')} FROM scan_copies c "
-            f"JOIN scans s ON s.scan_key = c.scan_key WHERE s.cti IN ({marks})",
-            *ctis,
-            *ctis,
+            "JOIN scans s ON s.scan_key = c.scan_key WHERE {in}",
+            column="s.cti",
+            values=ctis,
+            sql_type="bytea",
         )
 
     async def shared_periods(self, subs: Sequence[bytes]) -> list[Row]:
@@ -117,31 +112,25 @@ class LedgerQueries:
         In issue order. A member re-activated on a new phone has two credentials
         for the month; almost nobody else does, so this is usually empty.
         """
-        out: list[Row] = []
-        for start in range(0, len(subs), CHUNK):
-            chunk = list(subs[start : start + CHUNK])
-            out.extend(
-                await self.conn.fetchall(
-                    "SELECT m.sub, c.period, c.cti, c.allowance_cents FROM credentials c "
-                    "JOIN members m ON m.member_id = c.member_id "
-                    f"WHERE m.sub IN ({_marks(len(chunk))}) AND EXISTS (SELECT 1 FROM "
-                    "credentials o WHERE o.member_id = c.member_id AND o.period = c.period "
-                    "AND o.cti <> c.cti) ORDER BY m.sub, c.period, c.issued_at, c.cti",
-                    *chunk,
-                )
-            )
-        return out
+        return await self.conn.fetch_in(
+            "SELECT m.sub, c.period, c.cti, c.allowance_cents FROM credentials c "
+            "JOIN members m ON m.member_id = c.member_id "
+            "WHERE {in} AND EXISTS (SELECT 1 FROM "
+            "credentials o WHERE o.member_id = c.member_id AND o.period = c.period "
+            "AND o.cti <> c.cti) ORDER BY m.sub, c.period, c.issued_at, c.cti",
+            column="m.sub",
+            values=subs,
+            sql_type="bytea",
+        )
 
     async def tokens(self, scan_keys: Sequence[bytes]) -> dict[bytes, bytes]:
-        out: dict[bytes, bytes] = {}
-        for start in range(0, len(scan_keys), CHUNK):
-            chunk = list(scan_keys[start : start + CHUNK])
-            rows = await self.conn.fetchall(
-                f"SELECT scan_key, token FROM scans WHERE scan_key IN ({_marks(len(chunk))})",
-                *chunk,
-            )
-            out.update((bytes(r[0]), bytes(r[1])) for r in rows if r[1] is not None)
-        return out
+        rows = await self.conn.fetch_in(
+            "SELECT scan_key, token FROM scans WHERE {in}",
+            column="scan_key",
+            values=scan_keys,
+            sql_type="bytea",
+        )
+        return {bytes(r[0]): bytes(r[1]) for r in rows if r[1] is not None}
 
     async def next_settlement_id(self) -> int:
         return int(
@@ -244,28 +233,22 @@ class LedgerQueries:
     # -- findings -------------------------------------------------------------------------
 
     async def findings_by_id(self, finding_ids: Sequence[str]) -> dict[str, Row]:
-        out: dict[str, Row] = {}
-        for start in range(0, len(finding_ids), CHUNK):
-            chunk = list(finding_ids[start : start + CHUNK])
-            rows = await self.conn.fetchall(
-                "SELECT finding_id, kind, amount_cents, blocked, decision FROM findings "
-                f"WHERE finding_id IN ({_marks(len(chunk))})",
-                *chunk,
-            )
-            out.update((r["finding_id"], r) for r in rows)
-        return out
+        rows = await self.conn.fetch_in(
+            "SELECT finding_id, kind, amount_cents, blocked, decision FROM findings WHERE {in}",
+            column="finding_id",
+            values=finding_ids,
+            sql_type="text",
+        )
+        return {r["finding_id"]: r for r in rows}
 
     async def finding_receipt_keys(self, finding_ids: Sequence[str]) -> set[tuple[str, bytes, str]]:
-        out: set[tuple[str, bytes, str]] = set()
-        for start in range(0, len(finding_ids), CHUNK):
-            chunk = list(finding_ids[start : start + CHUNK])
-            rows = await self.conn.fetchall(
-                "SELECT finding_id, scan_key, merchant_id FROM finding_receipts "
-                f"WHERE finding_id IN ({_marks(len(chunk))})",
-                *chunk,
-            )
-            out.update((r[0], bytes(r[1]), r[2]) for r in rows)
-        return out
+        rows = await self.conn.fetch_in(
+            "SELECT finding_id, scan_key, merchant_id FROM finding_receipts WHERE {in}",
+            column="finding_id",
+            values=finding_ids,
+            sql_type="text",
+        )
+        return {(r[0], bytes(r[1]), r[2]) for r in rows}
 
     async def insert_finding(
         self,
@@ -541,13 +524,12 @@ class LedgerQueries:
             end,
         )
 
+    async def revoked_voucher_ctis(self, now: int) -> list[bytes]:
+        """Revoked vouchers still valid (for the trust list)."""
+        rows = await self.conn.fetchall(
+            "SELECT cti FROM vouchers WHERE revoked_at IS NOT NULL AND exp > ?", now
+        )
+        return [bytes(r[0]) for r in rows]
 
-async def revoked_voucher_ctis(q: Queries, now: int) -> list[bytes]:
-    """Revoked vouchers still valid (for the trust list)."""
-    rows = await q.conn.fetchall(
-        "SELECT cti FROM vouchers WHERE revoked_at IS NOT NULL AND exp > ?", now
-    )
-    return [bytes(r[0]) for r in rows]
 
-
-__all__ = ["RECONCILE_LOCK", "LedgerQueries", "revoked_voucher_ctis"]
+__all__ = ["RECONCILE_LOCK", "LedgerQueries"]

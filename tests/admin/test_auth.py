@@ -13,7 +13,6 @@ import pytest
 from server.console.audit_chain import verify_audit_chain
 from server.console.auth import sessions
 from server.console.auth.passwords import hash_password, verify_password
-from server.storage.console import AdminQueries
 
 from .conftest import ADMIN, OPERATOR, Console, Harness, csrf_of
 
@@ -158,14 +157,14 @@ async def test_pages_contain_no_inline_script_or_style(admin) -> None:
 async def test_the_audit_log_records_who_did_what_and_chains(admin, accounts) -> None:
     await admin.post("/admin/members/new", {"name": "Audité", "language": "fr"})
     async with accounts.ctx.storage.read() as q:
-        chain = await AdminQueries.of(q).audit_chain()
+        chain = await q.console.audit_chain()
     actions = [(r["actor"], r["action"]) for r in chain]
     assert ("admin@caisse.example", "login") in actions
     assert ("admin@caisse.example", "member.add") in actions
     assert verify_audit_chain(chain) is None
     async with accounts.ctx.storage.transaction() as q:  # someone edits the database by hand
         await q.conn.execute("UPDATE admin_audit SET actor = 'x' WHERE seq = 2")
-        chain = await AdminQueries.of(q).audit_chain()
+        chain = await q.console.audit_chain()
     assert verify_audit_chain(chain) == 2
     page = await admin.get("/admin/audit")
     assert "altered at entry 2" in page.text

@@ -113,10 +113,9 @@ async def _settled(admin, accounts):
 
 
 async def _reference(accounts, sid: int, merchant_id: str) -> str:
-    from server.storage.ledger import LedgerQueries
 
     async with accounts.ctx.storage.read() as q:
-        payouts = await LedgerQueries(q).payouts(sid)
+        payouts = await q.ledger.payouts(sid)
     return next(p["reference"] for p in payouts if p["merchant_id"] == merchant_id)
 
 

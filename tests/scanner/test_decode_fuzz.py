@@ -37,9 +37,10 @@ def test_non_numeric_input_gives_an_empty_list(frame):
 
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.sampled_from([(1, 1), (480, 640), (720, 1280, 3)]))
-def test_noise_frames_give_a_list(seed, shape):
+def test_noise_frames_give_no_text(seed, shape):
+    """Camera noise holds no QR code: the whole cascade runs and reads nothing."""
     frame = np.random.default_rng(seed).integers(0, 256, size=shape, dtype=np.uint8)
-    assert isinstance(decode_frame(frame), list)
+    assert decode_frame(frame) == []
 
 
 PREFIXES = st.sampled_from(

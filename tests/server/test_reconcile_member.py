@@ -14,7 +14,12 @@ from keys import tokens
 from keys.trust_list import open_trust_list
 from server.caisse import members
 from server.ledger import findings
-from server.ledger.detection import MEMBER_OVER_ALLOWANCE, PeriodCredential, detect_member_period
+from server.ledger.detection import (
+    MEMBER_OVER_ALLOWANCE,
+    PeriodCredential,
+    Receipt,
+    detect_member_period,
+)
 
 from .reconcile_helpers import paid_twice, run, scan, upload_ok
 
@@ -134,7 +139,33 @@ async def test_the_credential_policy_revokes_only_the_credential_in_use(api):
     assert bytes.fromhex(member.member_id) not in trust_list.revoked_members
 
 
+def _receipt(cti: bytes, seq: int, amount: int, cum: int, at: int) -> Receipt:
+    return Receipt(
+        scan_key=bytes([seq]) * 32,
+        token_id=bytes([seq + 100]) * 32,
+        kind="payment",
+        cti=cti,
+        member_sub=b"\x01" * 8,
+        seq=seq,
+        amount_cents=amount,
+        cumulative_cents=cum,
+        merchant_id="shop-a",
+        scanned_at=at,
+        received_at=at + 1,
+    )
+
+
 def test_one_credential_alone_is_never_a_member_finding():
     """Above its own allowance, a single credential is ``over_allowance`` already."""
-    lone = PeriodCredential(b"\x02" * 16, 100, [])
-    assert detect_member_period(b"\x01" * 8, "2026-11", [lone]) is None
+    sub, cti, unused_cti = b"\x01" * 8, b"\x02" * 16, b"\x03" * 16
+    spent = [_receipt(cti, 1, 60, 60, 100), _receipt(cti, 2, 70, 130, 200)]  # 130 of 100
+    lone = PeriodCredential(cti, 100, spent)
+    assert detect_member_period(sub, "2026-11", [lone]) is None
+    # A second credential issued for the month but never spent changes nothing.
+    unused = PeriodCredential(unused_cti, 40, [])
+    assert detect_member_period(sub, "2026-11", [lone, unused]) is None
+    # The same payments spread over both credentials are a member finding.
+    spread = [PeriodCredential(cti, 100, spent[:1]), PeriodCredential(unused_cti, 40, spent[1:])]
+    found = detect_member_period(sub, "2026-11", spread)
+    assert found is not None and found.kind == MEMBER_OVER_ALLOWANCE
+    assert found.amount_cents == 30

@@ -84,3 +84,37 @@ async def test_bulk_insert_and_update_keep_nulls_skip_conflicts_and_cross_chunks
     assert [(bytes(r[0]), r[1], r[2], r[3]) for r in got] == [
         (k, t, n, 7 if i < len(keys) else None) for i, (k, t, n, _) in enumerate(rows)
     ]
+
+
+async def test_fetch_in_reads_across_chunks_after_its_arguments_and_repeats_each_in(storage):
+    """``fetch_in`` on both databases: more values than one IN list holds, placeholders
+    before the list, ``{in}`` twice in one statement, no values and no rows."""
+    from server.db.seam import IN_CHUNK
+
+    async with storage.transaction() as q:
+        await q.conn.execute(f"CREATE TABLE pick (k {storage.db.blob()} PRIMARY KEY, n BIGINT)")
+        rows = [(i.to_bytes(4, "big"), i) for i in range(IN_CHUNK * 2 + 7)]
+        await q.conn.insert_many("INSERT INTO pick (k, n) {rows}", ("bytea", "bigint"), rows)
+    wanted = rows[::2]
+    keys = [k for k, _ in wanted] + [b"absent"]  # sorted: each chunk's ORDER BY is one order
+    async with storage.read() as q:
+        got = await q.conn.fetch_in(
+            "SELECT k, n FROM pick WHERE n >= ? AND {in} ORDER BY k",
+            3,
+            column="k",
+            values=keys,
+            sql_type="bytea",
+        )
+        assert [(bytes(r[0]), r[1]) for r in got] == [(k, n) for k, n in wanted if n >= 3]
+        twice = await q.conn.fetch_in(
+            "SELECT n FROM pick WHERE n < ? AND {in} UNION ALL SELECT -n FROM pick WHERE {in}",
+            5,
+            column="k",
+            values=keys[:4],
+            sql_type="bytea",
+        )
+        assert sorted(r[0] for r in twice) == [-6, -4, -2, 0, 0, 2, 4]
+        none = await q.conn.fetch_in(
+            "SELECT n FROM pick WHERE {in}", column="k", values=[], sql_type="bytea"
+        )
+        assert none == []

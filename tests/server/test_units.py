@@ -99,3 +99,19 @@ def test_config_round_trips_and_refuses_unknown_or_bad_settings(tmp_path):
         from_json(tmp_path, {**document, "caisse": "Bad Id"})
     with pytest.raises(ConfigError, match="not found"):
         load(tmp_path / "nowhere")
+
+
+def test_a_member_csv_with_a_bare_carriage_return_in_its_header_is_refused_clearly():
+    """Found by the console's form fuzzing: csv.Error escaped from the header line."""
+    from server.caisse.members import ignored_columns, read_csv
+
+    text = "na\rme,email\n"
+    assert list(read_csv(text)) == [
+        (
+            1,
+            None,
+            "unreadable CSV: new-line character seen in unquoted field - do you need "
+            "to open the file in universal-newline mode?",
+        )
+    ]
+    assert ignored_columns(text) == []

@@ -11,7 +11,6 @@ import re
 
 from server.console.auth.passwords import hash_password, password_problem, verify_password
 from server.console.auth.sessions import ROLES
-from server.storage.console import AdminQueries
 from server.storage.core import Storage
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
@@ -38,12 +37,11 @@ async def add_user(
         raise AccountError(problem)
     hashed = hash_password(password)
     async with storage.transaction() as q:
-        aq = AdminQueries.of(q)
-        created = await aq.insert_admin_user(email, hashed, role, now)
+        created = await q.console.insert_admin_user(email, hashed, role, now)
         if not created:
-            await aq.set_admin_password(email, hashed, role, now)
+            await q.console.set_admin_password(email, hashed, role, now)
         action = "user.add" if created else "user.password_reset"
-        await aq.append_audit(
+        await q.console.append_audit(
             actor=actor, action=action, target=email, detail={"role": role}, now=now
         )
     return {"email": email, "role": role, "created": bool(created)}
@@ -52,7 +50,7 @@ async def add_user(
 async def check_login(storage: Storage, email: str, password: str) -> str | None:
     """The role of the account if the password is right (and the account enabled), else None."""
     async with storage.read() as q:
-        row = await AdminQueries.of(q).admin_user(normalize_email(email))
+        row = await q.console.admin_user(normalize_email(email))
     stored = row["password_hash"] if row is not None and row["disabled_at"] is None else None
     if not verify_password(stored, password):
         return None

@@ -18,7 +18,6 @@ from pathlib import Path
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from server.storage.console import AdminQueries
 from server.storage.core import Storage
 
 SECRET_FILE = "admin_session.key"
@@ -80,7 +79,7 @@ class Sessions:
         """A new session (new id: no fixation); the cookie value to set."""
         sid = secrets.token_urlsafe(32)
         async with self.storage.transaction() as q:
-            await AdminQueries.of(q).insert_admin_session(
+            await q.console.insert_admin_session(
                 _sid_hash(sid), email, secrets.token_urlsafe(32), now, now + ABSOLUTE_S
             )
         return self._cookie.dumps(sid)
@@ -97,7 +96,7 @@ class Sessions:
             return None
         sid_hash = _sid_hash(sid)
         async with self.storage.read() as q:
-            row = await AdminQueries.of(q).admin_session(sid_hash)
+            row = await q.console.admin_session(sid_hash)
         if row is None:
             return None
         if now >= row["expires_at"] or now - row["seen_at"] >= IDLE_S:
@@ -105,12 +104,12 @@ class Sessions:
             return None
         if now - row["seen_at"] >= TOUCH_EVERY_S:
             async with self.storage.transaction() as q:
-                await AdminQueries.of(q).touch_admin_session(sid_hash, now)
+                await q.console.touch_admin_session(sid_hash, now)
         return User(row["email"], row["role"], row["csrf_token"], sid_hash)
 
     async def end(self, sid_hash: bytes) -> None:
         async with self.storage.transaction() as q:
-            await AdminQueries.of(q).delete_admin_session(sid_hash)
+            await q.console.delete_admin_session(sid_hash)
 
     # -- the login form's CSRF token (double submit: signed cookie = hidden field) ------
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from server.storage.core import Storage
-from server.storage.failures import FailureQueries
 
 FREE_FAILURES = 5
 FIRST_DELAY_S = 60
@@ -34,9 +33,8 @@ class LoginThrottle:
         """Seconds before this account may be tried again from this address (0: now)."""
         now = int(self.clock())
         async with self.storage.read() as q:
-            fq = FailureQueries(q)
-            acc = (await fq.get(ACCOUNT, [account])).get(account)
-            ip = (await fq.get(ADDRESS, [address])).get(address)
+            acc = (await q.failures.get(ACCOUNT, [account])).get(account)
+            ip = (await q.failures.get(ADDRESS, [address])).get(address)
         waits = [0]
         if acc is not None and acc.count >= FREE_FAILURES:
             delay = min(FIRST_DELAY_S * 2 ** (acc.count - FREE_FAILURES), MAX_DELAY_S)
@@ -48,11 +46,10 @@ class LoginThrottle:
     async def failed(self, account: str, address: str) -> None:
         now = int(self.clock())
         async with self.storage.transaction() as q:
-            fq = FailureQueries(q)
-            await fq.add(ACCOUNT, account, now, restart_before=0)  # until a success
-            await fq.add(ADDRESS, address, now, restart_before=now - IP_WINDOW_S + 1)
-            await fq.forget(now - FORGET_AFTER_S)
+            await q.failures.add(ACCOUNT, account, now, restart_before=0)  # until a success
+            await q.failures.add(ADDRESS, address, now, restart_before=now - IP_WINDOW_S + 1)
+            await q.failures.forget(now - FORGET_AFTER_S)
 
     async def succeeded(self, account: str) -> None:
         async with self.storage.transaction() as q:
-            await FailureQueries(q).clear(ACCOUNT, account)
+            await q.failures.clear(ACCOUNT, account)

@@ -17,7 +17,6 @@ from server.console.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from server.console.auth.sessions import OPERATOR, ROLES
 from server.console.call import Call, problem
 from server.console.forms import Errors
-from server.storage.console import AdminQueries
 
 
 async def _account(call: Call) -> Any:
@@ -25,12 +24,12 @@ async def _account(call: Call) -> Any:
     if not EMAIL.match(email):
         return None
     async with call.ctx.storage.read() as q:
-        return await AdminQueries.of(q).admin_user(email)
+        return await q.console.admin_user(email)
 
 
 async def account_list(call: Call) -> Response:
     async with call.ctx.storage.read() as q:
-        rows = await AdminQueries.of(q).admin_users()
+        rows = await q.console.admin_users()
     return call.render("accounts.html", {"rows": rows})
 
 
@@ -72,8 +71,7 @@ async def account_create(call: Call) -> Response:
     if not errors:
         hashed = hash_password(password)
         async with call.ctx.storage.transaction() as q:
-            aq = AdminQueries.of(q)
-            created = await aq.insert_admin_user(email, hashed, role, call.now())
+            created = await q.console.insert_admin_user(email, hashed, role, call.now())
             if created:
                 await call.audit(q, "user.add", email, {"role": role})
         if not created:
@@ -100,9 +98,7 @@ async def _set_disabled(call: Call, disable: bool) -> Response:
             call, 409, call._("You cannot disable your own account: ask another administrator.")
         )
     async with call.ctx.storage.transaction() as q:
-        changed = await AdminQueries.of(q).set_admin_disabled(
-            email, call.now() if disable else None
-        )
+        changed = await q.console.set_admin_disabled(email, call.now() if disable else None)
         if changed:
             await call.audit(q, "user.disable" if disable else "user.enable", email)
     return call.redirect("accounts", done="account_disabled" if disable else "account_enabled")
@@ -136,6 +132,6 @@ async def account_password(call: Call) -> Response:
         )
     hashed = hash_password(password)
     async with call.ctx.storage.transaction() as q:
-        await AdminQueries.of(q).reset_admin_password(account["email"], hashed, call.now())
+        await q.console.reset_admin_password(account["email"], hashed, call.now())
         await call.audit(q, "user.password_reset", account["email"])
     return call.redirect("accounts", done="password_reset")

@@ -9,7 +9,6 @@ from starlette.responses import Response
 from server.console.audit_chain import verify_audit_chain
 from server.console.call import Call
 from server.console.pagination import paginate
-from server.storage.console import AdminQueries
 
 PAGE_SIZE = 50
 
@@ -19,11 +18,10 @@ async def audit_view(call: Call) -> Response:
     action = call.param("action", 60)
     page = paginate(call.param("page", 6), PAGE_SIZE)
     async with call.ctx.storage.read() as q:
-        aq = AdminQueries.of(q)
-        rows, total = await aq.audit_page(
+        rows, total = await q.console.audit_page(
             limit=page.size, offset=page.offset, actor=actor or None, action=action or None
         )
-        broken = verify_audit_chain(await aq.audit_chain()) if page.number == 1 else None
+        broken = verify_audit_chain(await q.console.audit_chain()) if page.number == 1 else None
     entries = [{**dict(row), "detail": json.loads(row["detail"] or "{}")} for row in rows]
     return call.render(
         "audit.html",

@@ -15,7 +15,6 @@ from server.console.auth.sessions import (
     SESSION_COOKIE,
 )
 from server.console.call import Call
-from server.storage.console import AdminQueries
 
 MAX_EMAIL = 254
 MAX_PASSWORD = 1024
@@ -95,7 +94,7 @@ async def login(call: Call) -> Response:
     if role is None:
         await throttle.failed(email, call.ip)
         async with call.ctx.storage.transaction() as q:
-            await AdminQueries.of(q).append_audit(
+            await q.console.append_audit(
                 actor=None, action="login.failed", target=email, detail={"ip": call.ip}, now=now
             )
         return _login_page(
@@ -107,9 +106,8 @@ async def login(call: Call) -> Response:
     await throttle.succeeded(email)
     cookie = await call.site.sessions.start(email, now)
     async with call.ctx.storage.transaction() as q:
-        aq = AdminQueries.of(q)
-        await aq.admin_logged_in(email, now)
-        await aq.append_audit(
+        await q.console.admin_logged_in(email, now)
+        await q.console.append_audit(
             actor=email, action="login", target=None, detail={"ip": call.ip}, now=now
         )
     response = RedirectResponse(_safe_next(call.field("next", 300)), status_code=303)

@@ -10,7 +10,6 @@ from server.config import DAY
 from server.console.call import Call, problem
 from server.console.pagination import paginate
 from server.console.views.shops import MERCHANT_ID
-from server.storage.console import AdminQueries
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PAGE_SIZE = 50
@@ -21,12 +20,11 @@ async def batch_list(call: Call) -> Response:
     shop = shop if MERCHANT_ID.match(shop) else ""
     page = paginate(call.param("page", 6), PAGE_SIZE)
     async with call.ctx.storage.read() as q:
-        aq = AdminQueries.of(q)
-        rows, total = await aq.batch_page(
+        rows, total = await q.console.batch_page(
             merchant_id=shop or None, limit=page.size, offset=page.offset
         )
-        rejected = await aq.rejections_by_code(call.now() - 30 * DAY, shop or None)
-        shops = await aq.merchant_overview()
+        rejected = await q.console.rejections_by_code(call.now() - 30 * DAY, shop or None)
+        shops = await q.console.merchant_overview()
     return call.render(
         "batches.html",
         {
@@ -45,7 +43,7 @@ async def batch_detail(call: Call) -> Response:
         return problem(call, 404, call._("There is no such batch."))
     async with call.ctx.storage.read() as q:
         batch = await q.batch(merchant_id, batch_id)
-        scans = await AdminQueries.of(q).batch_scans(merchant_id, batch_id) if batch else []
+        scans = await q.console.batch_scans(merchant_id, batch_id) if batch else []
         shop = await q.merchant(merchant_id)
     if batch is None:
         return problem(call, 404, call._("There is no such batch."))

@@ -11,7 +11,6 @@ from server.console import ledger
 from server.console.call import Call
 from server.console.chart import bar_chart
 from server.periods import Period, period_at
-from server.storage.console import AdminQueries
 
 MONTHS = 6
 SILENT_AFTER_S = 3 * DAY
@@ -30,13 +29,12 @@ async def dashboard(call: Call) -> Response:
     fmt = call.site.pages.formats[call.language]
     periods = last_periods(now, c.config.timezone, MONTHS)
     async with c.storage.read() as q:
-        aq = AdminQueries.of(q)
-        members = await aq.member_counts()
-        money = await aq.allowance_by_period([p.name for p in periods])
-        rejected = await aq.rejections_by_code(now - 30 * DAY)
-        batches_week = await aq.batches_since(now - 7 * DAY)
-        shops = await aq.merchant_overview()
-        latest = await aq.latest_trust_list()
+        members = await q.console.member_counts()
+        money = await q.console.allowance_by_period([p.name for p in periods])
+        rejected = await q.console.rejections_by_code(now - 30 * DAY)
+        batches_week = await q.console.batches_since(now - 7 * DAY)
+        shops = await q.console.merchant_overview()
+        latest = await q.latest_trust_list()
     silent = [
         s
         for s in shops

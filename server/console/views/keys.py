@@ -12,16 +12,14 @@ from server.caisse.keyring import load_root_key
 from server.caisse.setup import Caisse, rotate_issuer_key
 from server.console.call import Call
 from server.console.forms import Errors
-from server.storage.console import AdminQueries
 
 
 async def keys_page(call: Call, errors: Errors | None = None, status: int = 200) -> Response:
     c = call.ctx
     async with c.storage.read() as q:
-        aq = AdminQueries.of(q)
-        issuers = await aq.issuer_keys()
-        latest = await aq.latest_trust_list()
-        history = await aq.trust_list_history(10)
+        issuers = await q.issuer_keys()
+        latest = await q.latest_trust_list()
+        history = await q.console.trust_list_history(10)
     parsed = None
     if latest is not None:
         try:

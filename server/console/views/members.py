@@ -16,7 +16,6 @@ from server.console.i18n import LANGUAGES
 from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error
 from server.console.pagination import paginate
 from server.console.qr import qr_svg
-from server.storage.console import AdminQueries
 from server.storage.core import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
 
 MEMBER_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -36,19 +35,18 @@ async def member_list(call: Call) -> Response:
     status = status if status in STATUSES else ""
     page = paginate(call.param("page", 6), PAGE_SIZE)
     async with call.ctx.storage.read() as q:
-        aq = AdminQueries.of(q)
         if query:
             needle = folded(query)
             found = [
                 row
-                for row in await aq.member_rows(status or None)
+                for row in await q.console.member_rows(status or None)
                 if needle in folded(row["name"])
                 or needle in folded(row["email"])
                 or row["member_id"].startswith(needle)
             ]
             total, rows = len(found), found[page.offset : page.offset + page.size]
         else:
-            rows, total = await aq.member_page(
+            rows, total = await q.console.member_page(
                 status=status or None, limit=page.size, offset=page.offset
             )
     return call.render(
@@ -110,7 +108,7 @@ async def member_create(call: Call) -> Response:
         out = await members.add_member(
             q, call.ctx.config, name=name, email=email or None, now=call.now()
         )
-        await AdminQueries.of(q).set_member_language(out["member_id"], language)
+        await q.console.set_member_language(out["member_id"], language)
         await call.audit(q, "member.add", out["member_id"], {"language": language})
     return _code_page(call, out, name, language, created=True)
 
@@ -145,9 +143,8 @@ async def member_detail(call: Call) -> Response:
     if member is None:
         return problem(call, 404, call._("There is no such member."))
     async with call.ctx.storage.read() as q:
-        aq = AdminQueries.of(q)
-        credentials = await aq.member_credentials(member["member_id"])
-        language = await aq.member_language(member["member_id"])
+        credentials = await q.console.member_credentials(member["member_id"])
+        language = await q.console.member_language(member["member_id"])
     return call.render(
         "member.html",
         {
@@ -176,7 +173,7 @@ async def member_code(call: Call) -> Response:
     language = _language(call)
     async with call.ctx.storage.transaction() as q:
         out = await members.new_activation_code(q, call.ctx.config, member["member_id"], call.now())
-        await AdminQueries.of(q).set_member_language(member["member_id"], language)
+        await q.console.set_member_language(member["member_id"], language)
         await call.audit(q, "member.code", member["member_id"])
     return _code_page(call, out, member["name"], language, created=False)
 
@@ -196,7 +193,7 @@ async def _confirm(call: Call, action: str) -> Response:
     if member["status"] == MEMBER_REVOKED:
         return problem(call, 409, call._("This member is already revoked."))
     async with call.ctx.storage.read() as q:
-        language = await AdminQueries.of(q).member_language(member["member_id"])
+        language = await q.console.member_language(member["member_id"])
     return call.render(
         "member_confirm.html",
         {"member": member, "action": action, "language": language or call.language},
@@ -213,7 +210,7 @@ async def member_reenrol(call: Call) -> Response:
             out = await members.reenrol(
                 q, call.ctx.config, call.ctx.keyring.root, member["member_id"], call.now()
             )
-            await AdminQueries.of(q).set_member_language(member["member_id"], language)
+            await q.console.set_member_language(member["member_id"], language)
             await call.audit(
                 q, "member.reenrol", member["member_id"], {"trust_list_seq": out["trust_list_seq"]}
             )
@@ -246,7 +243,7 @@ async def member_payments(call: Call) -> Response:
     if member is None:
         return problem(call, 404, call._("There is no such member."))
     async with call.ctx.storage.read() as q:
-        rows = await AdminQueries.of(q).member_payments(bytes(member["sub"]))
+        rows = await q.console.member_payments(bytes(member["sub"]))
     spent = sum(r["amount_cents"] or 0 for r in rows if r["status"] == "accepted")
     return call.render("member_payments.html", {"member": member, "rows": rows, "spent": spent})
 
@@ -327,12 +324,11 @@ async def member_import_confirm(call: Call) -> Response:
         return problem(call, 400, call._("There is no valid line to import."))
     created = []
     async with call.ctx.storage.transaction() as q:
-        aq = AdminQueries.of(q)
         for row in good:
             out = await members.add_member(
                 q, call.ctx.config, name=row["name"], email=row["email"] or None, now=call.now()
             )
-            await aq.set_member_language(out["member_id"], language)
+            await q.console.set_member_language(out["member_id"], language)
             created.append({**out, "name": row["name"]})
         await call.audit(
             q, "member.import", None, {"created": len(created), "refused": len(rows) - len(good)}

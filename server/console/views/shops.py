@@ -16,7 +16,6 @@ from server.console.call import Call, problem
 from server.console.forms import Errors
 from server.console.qr import qr_svg
 from server.console.tills import tills_of
-from server.storage.console import AdminQueries
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
 MERCHANT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
@@ -24,7 +23,7 @@ MERCHANT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 
 async def shop_list(call: Call) -> Response:
     async with call.ctx.storage.read() as q:
-        rows = await AdminQueries.of(q).merchant_overview()
+        rows = await q.console.merchant_overview()
     return call.render("shops.html", {"rows": rows, "done": call.param("done", 40)})
 
 
@@ -101,10 +100,11 @@ async def shop_detail(call: Call) -> Response:
     if shop is None:
         return problem(call, 404, call._("There is no such shop."))
     async with call.ctx.storage.read() as q:
-        aq = AdminQueries.of(q)
-        devices = await aq.merchant_devices(shop["merchant_id"])
-        batches, total = await aq.batch_page(merchant_id=shop["merchant_id"], limit=10, offset=0)
-        rejected = await aq.rejections_by_code(call.now() - 30 * DAY, shop["merchant_id"])
+        devices = await q.console.merchant_devices(shop["merchant_id"])
+        batches, total = await q.console.batch_page(
+            merchant_id=shop["merchant_id"], limit=10, offset=0
+        )
+        rejected = await q.console.rejections_by_code(call.now() - 30 * DAY, shop["merchant_id"])
     return call.render(
         "shop.html",
         {

@@ -16,7 +16,6 @@ from server.caisse import merchants
 from server.console.call import Call, problem
 from server.console.tills import tills_of
 from server.console.views.shops import shop_or_none
-from server.storage.console import AdminQueries
 
 MAX_KEY = 100  # read more than a key's 43 characters: a longer value must not match
 
@@ -26,7 +25,7 @@ async def _shop_and_till(call: Call, key: str) -> tuple[Any, dict[str, Any] | No
     if shop is None or not key:
         return shop, None
     async with call.ctx.storage.read() as q:
-        rows = await AdminQueries.of(q).merchant_devices(shop["merchant_id"])
+        rows = await q.console.merchant_devices(shop["merchant_id"])
     return shop, next((t for t in tills_of(rows) if t["key"] == key), None)
 
 
