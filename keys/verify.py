@@ -273,7 +273,18 @@ def step_12_audience(token: Payment | Voucher, merchant_id: str) -> None:
         raise Refusal(ResultCode.WRONG_MERCHANT, f"payment is addressed to {aud!r}")
 
 
-def contradicts(a: AcceptedPayment | Payment, b: AcceptedPayment | Payment) -> bool:
+class Cumulative(Protocol):
+    """What rule 13 reads of a payment: a journal entry, a token, or a server receipt."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def amount_cents(self) -> int: ...
+    @property
+    def cumulative_cents(self) -> int: ...
+
+
+def contradicts(a: Cumulative, b: Cumulative) -> bool:
     """Rule 13 between two payments of one credential: same seq, or cumulative totals
     that cannot both be honest (for seq a < seq b, cum_b - amt_b >= cum_a must hold)."""
     if a.seq == b.seq:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterator
+from functools import partial
 from os import PathLike
 
 import cv2
@@ -38,7 +39,7 @@ MIN_SIDE = 21  # the smallest QR code (version 1) is 21 modules: nothing below c
 CROP_PIXELS = 1_500_000  # an enlarged crop never exceeds this (time of one more zxing pass)
 MAX_REGIONS = 2
 
-_QR = zxingcpp.BarcodeFormat.QRCode
+_QR = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
 _PLAIN = zxingcpp.TextMode.Plain  # raw content as text: no GS1/ISO 15434 reformatting
 
 
@@ -131,9 +132,9 @@ def _steps(views: list[np.ndarray]) -> Iterator[Callable[[], list[str]]]:
     for box in _regions(gray, first.unreadable):
         crop = gray[box[1] : box[3], box[0] : box[2]]
         yield from _crop_steps(crop)
-    yield lambda: _texts(cv2.medianBlur(gray, 3), binarizer=zxingcpp.Binarizer.GlobalHistogram)
+    yield partial(_texts, cv2.medianBlur(gray, 3), binarizer=zxingcpp.Binarizer.GlobalHistogram)
     for other in views[1:]:
-        yield lambda other=other: _texts(other)
+        yield partial(_texts, other)
 
 
 def _regions(gray: np.ndarray, unreadable: list[Rect]) -> list[Rect]:
@@ -162,7 +163,11 @@ def _crop_steps(crop: np.ndarray) -> Iterator[Callable[[], list[str]]]:
         factor = min(factor, limit)
         if factor < 1.25 and not sharpen:
             continue
-        yield lambda factor=factor, sharpen=sharpen: _texts(_enlarge(crop, factor, sharpen))
+        yield partial(_enlarged_texts, crop, factor, sharpen)
+
+
+def _enlarged_texts(crop: np.ndarray, factor: float, sharpen: bool) -> list[str]:
+    return _texts(_enlarge(crop, factor, sharpen))
 
 
 def _enlarge(crop: np.ndarray, factor: float, sharpen: bool) -> np.ndarray:

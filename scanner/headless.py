@@ -85,7 +85,7 @@ class HeadlessRun:
         if frames is None:
             while not self._stop.is_set():
                 line = lines.get() if lines is not None else _EOF
-                if line is _EOF:
+                if not isinstance(line, str):  # _EOF: the reader closed
                     return
                 self._offer(line, "wedge")
             return

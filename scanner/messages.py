@@ -31,7 +31,11 @@ def pick_language(requested: str | None = None) -> str:
 def _catalogue(language: str) -> dict[str, str]:
     with open(LOCALE_DIR / language / "LC_MESSAGES" / "scanner.po", "rb") as f:
         catalog = read_po(f, locale=language)
-    return {m.id: m.string for m in catalog if m.id and m.string}
+    return {
+        m.id: m.string
+        for m in catalog
+        if isinstance(m.id, str) and isinstance(m.string, str) and m.string
+    }
 
 
 class Messages:

@@ -25,13 +25,16 @@ class ConfigError(Exception):
     """The configuration is missing or invalid; the message says what to fix."""
 
 
+PER_IP, GLOBAL, WINDOW_S = 10, 200, 60  # RateLimit's defaults
+
+
 @dataclass(frozen=True, slots=True)
 class RateLimit:
     """Token buckets for code guessing: ``per_ip`` and ``global_`` attempts per window."""
 
-    per_ip: int = 10
-    global_: int = 200
-    window_s: int = 60
+    per_ip: int = PER_IP
+    global_: int = GLOBAL
+    window_s: int = WINDOW_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,9 +158,9 @@ def from_json(data_dir: Path, document: dict[str, Any], database_url: str | None
         raise ConfigError(f"unknown settings in config.json: {', '.join(sorted(unknown))}")
     try:
         rate = RateLimit(
-            per_ip=int(limits.get("per_ip", RateLimit.per_ip)),
-            global_=int(limits.get("global", RateLimit.global_)),
-            window_s=int(limits.get("window_s", RateLimit.window_s)),
+            per_ip=int(limits.get("per_ip", PER_IP)),
+            global_=int(limits.get("global", GLOBAL)),
+            window_s=int(limits.get("window_s", WINDOW_S)),
         )
         config = Config(data_dir=data_dir, database_url=database_url, rate_limit=rate, **document)
     except (TypeError, ValueError) as exc:

@@ -17,6 +17,7 @@ from nacl.signing import SigningKey
 
 from keys import trust_list as tl
 from server.config import DAY, Config
+from server.db.seam import Row
 from server.periods import period_at
 from server.storage.core import Queries, Storage
 
@@ -148,6 +149,8 @@ class TrustLists:
         if cached is None:
             async with self.storage.read() as q:
                 body = await q.trust_list_body(seq)
+            if body is None:
+                raise LookupError(f"trust list {seq} is indexed but not stored")
             cached = tl.open_trust_list(bytes(body), self.root_public_key)
             if len(self._parsed) > 1000:
                 self._parsed.clear()
@@ -155,7 +158,7 @@ class TrustLists:
         return cached
 
 
-def _signed(row) -> SignedList | None:  # type: ignore[no-untyped-def]
+def _signed(row: Row | None) -> SignedList | None:
     if row is None:
         return None
     return SignedList(row["seq"], row["issued_at"], row["expires_at"], bytes(row["body"]))

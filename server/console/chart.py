@@ -7,6 +7,7 @@ same figures in a table next to it (the text alternative).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from html import escape
 
 from markupsafe import Markup
@@ -34,7 +35,7 @@ def bar_chart(
     title: str,
     description: str,
     series: tuple[str, str],
-    money,  # type: ignore[no-untyped-def]
+    money: Callable[[int], str],
 ) -> Markup:
     """Grouped bars: rows of (label, issued cents, spent cents)."""
     top = _nice_max(max([max(a, b) for _, a, b in rows] or [0]))
