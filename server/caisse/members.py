@@ -23,6 +23,7 @@ from server.caisse.issuing import credentials_for
 from server.caisse.keyring import KeyRing
 from server.caisse.trust import sign_new_list
 from server.config import Config
+from server.errors import DomainError
 from server.storage.core import MEMBER_REVOKED, Queries
 
 KIND = "member"
@@ -31,12 +32,10 @@ MAX_NAME = 200
 CSV_FIELDS = {"name", "email"}
 
 
-class MemberError(ValueError):
+class MemberError(DomainError):
     """A member cannot be added, found or changed; the message says why."""
 
-    def __init__(self, message: str, error: str = "INVALID_MEMBER") -> None:
-        super().__init__(message)
-        self.error = error
+    code = "INVALID_MEMBER"
 
 
 @dataclass(frozen=True, slots=True)

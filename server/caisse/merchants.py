@@ -20,18 +20,17 @@ from stdnum.exceptions import ValidationError
 from keys.signed_request import b64url_decode, b64url_encode
 from server.caisse import codes
 from server.config import Config
+from server.errors import DomainError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
 
 KIND = "merchant"
 MAX_NAME = 200
 
 
-class MerchantError(ValueError):
+class MerchantError(DomainError):
     """A merchant cannot be added, found or changed; the message says why."""
 
-    def __init__(self, message: str, error: str = "INVALID_MERCHANT") -> None:
-        super().__init__(message)
-        self.error = error
+    code = "INVALID_MERCHANT"
 
 
 def check_iban(iban: str) -> str:

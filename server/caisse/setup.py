@@ -20,11 +20,14 @@ from server.caisse.keyring import create_issuer_key, create_root_key, root_path
 from server.caisse.trust import issuer_not_after, sign_new_list
 from server.config import Config, ConfigError
 from server.db.seam import open_database
+from server.errors import DomainError
 from server.storage.core import Storage
 
 
-class AdminError(Exception):
+class AdminError(DomainError):
     """An administrative action cannot be done; the message says why."""
+
+    code = "ADMIN_REFUSED"
 
 
 @dataclass(slots=True)

@@ -13,6 +13,7 @@ from typing import Any
 from keys import tokens
 from server.caisse.keyring import KeyRing
 from server.config import DAY, Config
+from server.errors import DomainError
 from server.storage.core import MEMBER_REVOKED, Storage
 from server.storage.ledger import LedgerQueries
 
@@ -21,8 +22,10 @@ MAX_COUNT = 1000
 MAX_CENTS = 1_000_000
 
 
-class VoucherError(ValueError):
+class VoucherError(DomainError):
     """The vouchers cannot be issued as asked; the message says why."""
+
+    code = "INVALID_VOUCHER"
 
 
 async def issue_vouchers(

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from keys import tokens
+from server.errors import DomainError
 from server.storage.core import Storage
 from server.storage.ledger import LedgerQueries
 
@@ -20,8 +21,10 @@ DECISIONS = ("confirmed", "dismissed", "release")
 MAX_NOTE = 1000
 
 
-class FindingError(ValueError):
+class FindingError(DomainError):
     """No such finding, or a decision that is not allowed."""
+
+    code = "INVALID_FINDING"
 
 
 def _row_json(row: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from server.config import Config
+from server.errors import DomainError
 from server.ledger.statements import euros
 from server.periods import period_at
 from server.storage.core import Storage
@@ -22,8 +23,10 @@ from server.storage.ledger import LedgerQueries
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-class ReportError(ValueError):
+class ReportError(DomainError):
     """Not a month the report can be made for."""
+
+    code = "INVALID_MONTH"
 
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[int, int]:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment
 
 from server.config import Config
+from server.errors import DomainError
 from server.storage.core import Storage
 from server.storage.ledger import LedgerQueries
 
@@ -24,8 +25,10 @@ FORMATS = ("csv", "html", "pdf")
 CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
 
 
-class StatementError(ValueError):
+class StatementError(DomainError):
     """No such settlement or shop, or an unknown format."""
+
+    code = "INVALID_STATEMENT"
 
 
 def euros(cents: int) -> str:

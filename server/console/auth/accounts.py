@@ -11,14 +11,17 @@ import re
 
 from server.console.auth.passwords import hash_password, password_problem, verify_password
 from server.console.auth.sessions import ROLES
+from server.errors import DomainError
 from server.storage.console import AdminQueries
 from server.storage.core import Storage
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """An account cannot be created or changed; the message says why."""
+
+    code = "INVALID_ACCOUNT"
 
 
 def normalize_email(email: str) -> str:
