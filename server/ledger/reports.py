@@ -1,7 +1,8 @@
 """The monthly caisse report: members, allowances issued and spent, shops, rejections, findings.
 
-JSON for the admin console and a printable HTML page. Months are calendar
-months in the caisse's time zone; amounts are cents (and ``23,40 €`` in HTML).
+JSON for the admin console and a printable HTML page
+(``templates/monthly_report.html``). Months are calendar months in the
+caisse's time zone; amounts are cents (and ``23,40 €`` in HTML).
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
-
 from server.config import Config
 from server.errors import DomainError
+from server.ledger import pages
 from server.ledger.statements import euros
 from server.periods import period_at
 from server.storage.core import Storage
@@ -105,49 +105,5 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
     }
 
 
-_HTML = Environment(autoescape=True).from_string(
-    """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{{ r.caisse }} — {{ r.month }}</title>
-<style>
-body { font: 11pt/1.4 sans-serif; margin: 2em; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border-bottom: 1px solid #999; padding: .2em .6em; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-@media print { body { margin: 0; } }
-</style></head><body>
-<h1>{{ r.caisse }} — rapport mensuel / maandrapport / monthly report {{ r.month }}</h1>
-<h2>Membres / Leden / Members</h2>
-<table>{% for k, v in r.members.items() %}<tr><th>{{ k }}</th><td class="n">{{ v }}</td></tr>
-{% endfor %}</table>
-<h2>Allocations / Toelagen / Allowances</h2>
-<table>
-<tr><th>credentials</th><td class="n">{{ r.allowances.credentials }}</td></tr>
-<tr><th>issued</th><td class="n">{{ eur(r.allowances.issued_cents) }}</td></tr>
-<tr><th>spent ({{ r.allowances.payments }} payments)</th>
-<td class="n">{{ eur(r.allowances.spent_cents) }}</td></tr>
-<tr><th>unspent</th><td class="n">{{ eur(r.allowances.unspent_cents) }}</td></tr>
-<tr><th>paper vouchers issued ({{ r.vouchers_issued.count }})</th>
-<td class="n">{{ eur(r.vouchers_issued.cents) }}</td></tr>
-</table>
-<h2>Commerces / Winkels / Shops</h2>
-<table><tr><th>shop</th><th>payments</th><th>amount</th><th>vouchers</th><th>amount</th>
-<th>paid</th></tr>
-{% for s in r.shops %}<tr><td>{{ s.name }} ({{ s.merchant_id }})</td>
-<td class="n">{{ s.payments }}</td><td class="n">{{ eur(s.payments_cents) }}</td>
-<td class="n">{{ s.vouchers }}</td><td class="n">{{ eur(s.vouchers_cents) }}</td>
-<td class="n">{{ eur(s.paid_cents) }}</td></tr>{% endfor %}</table>
-<h2>Refusés / Geweigerd / Rejected tokens</h2>
-<table>{% for k, v in r.rejected.items() %}<tr><th>{{ k }}</th><td class="n">{{ v }}</td></tr>
-{% else %}<tr><td>—</td></tr>{% endfor %}</table>
-<h2>Constats / Vaststellingen / Findings</h2>
-<table><tr><th>kind</th><th>decision</th><th>count</th><th>amount</th></tr>
-{% for f in r.findings %}<tr><td>{{ f.kind }}</td><td>{{ f.decision }}</td>
-<td class="n">{{ f.count }}</td><td class="n">{{ eur(f.amount_cents) }}</td></tr>
-{% else %}<tr><td colspan="4">—</td></tr>{% endfor %}</table>
-</body></html>
-"""
-)
-
-
 def report_html(report: dict[str, Any]) -> str:
-    return _HTML.render(r=report, eur=euros)
+    return pages.render("monthly_report.html", r=report, eur=euros)

@@ -159,3 +159,22 @@ async def test_the_monthly_report_adds_up(api):
     assert sum(s["paid_cents"] for s in report["shops"]) == summary.total_cents
     assert report["rejected"] == {"OVER_ALLOWANCE": 1}
     assert "OVER_ALLOWANCE" in report_html(report)
+
+
+async def test_the_printable_pages_escape_what_the_caisse_typed(api):
+    """Statement and report come from autoescaped templates: a shop's name stays text."""
+    from zoneinfo import ZoneInfo
+
+    from server.periods import period_at
+
+    name = '<b onclick="x()">Bio</b> & Co'
+    shop = await api.enroll(await api.add_shop(name))
+    member = await api.activate()
+    await upload_ok(api, shop, [scan(member.pay(1000, 1, 1000, api.now - 30), api.now - 20)])
+    await run(api)
+    escaped = "&lt;b onclick=&#34;x()&#34;&gt;Bio&lt;/b&gt; &amp; Co"
+    page = (await first_statement(api, shop, "html")).decode()
+    assert escaped in page and "<b " not in page
+    month = period_at(api.now, ZoneInfo(api.cfg.timezone)).name
+    page = report_html(await monthly_report(api.ctx.storage, api.cfg, month))
+    assert escaped in page and "<b " not in page
