@@ -8,7 +8,7 @@ voucher redeemed at two shops is a reconciliation finding.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from dataclasses import dataclass
 
 from keys import tokens
 from server.caisse.keyring import KeyRing
@@ -20,6 +20,18 @@ from server.storage.ledger import LedgerQueries
 CTI_BYTES = 16
 MAX_COUNT = 1000
 MAX_CENTS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Voucher:
+    """One signed paper voucher; ``qr`` is the text to print as its QR code."""
+
+    voucher_id: str  # the cti, hex
+    amount_cents: int
+    member_id: str | None
+    nbf: int
+    exp: int
+    qr: str
 
 
 class VoucherError(DomainError):
@@ -38,7 +50,7 @@ async def issue_vouchers(
     member_id: str | None = None,
     valid_days: int = 31,
     now: int,
-) -> list[dict[str, Any]]:
+) -> list[Voucher]:
     """Sign ``count`` vouchers of ``amount_cents``; their QR texts, to print."""
     if not 1 <= amount_cents <= MAX_CENTS:
         raise VoucherError(f"amount must be 1 to {MAX_CENTS} cents")
@@ -75,14 +87,5 @@ async def issue_vouchers(
                 sub=sub,
             )
             await lq.insert_voucher(cti, amount_cents, now, exp, member_id, kid, now)
-            out.append(
-                {
-                    "voucher_id": cti.hex(),
-                    "amount_cents": amount_cents,
-                    "member_id": member_id,
-                    "nbf": now,
-                    "exp": exp,
-                    "qr": tokens.to_qr(cose),
-                }
-            )
+            out.append(Voucher(cti.hex(), amount_cents, member_id, now, exp, tokens.to_qr(cose)))
     return out

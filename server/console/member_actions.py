@@ -10,6 +10,8 @@ code is issued; the new phone gets what is left of the month's allowance.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from nacl.signing import SigningKey
 
 from server.caisse import members
@@ -22,7 +24,17 @@ from server.storage.core import MEMBER_REVOKED, Queries
 MAX_IMPORT_ROWS = 5000
 
 
-async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, now: int) -> dict:
+@dataclass(frozen=True, slots=True)
+class Reenrolment(members.ActivationCode):
+    """The new activation code, and what was blocked of the lost phone."""
+
+    credentials_revoked: int
+    trust_list_seq: int | None
+
+
+async def reenrol(
+    q: Queries, config: Config, root: SigningKey, member_id: str, now: int
+) -> Reenrolment:
     member = await q.member(member_id)
     if member is None:
         raise members.MemberError(f"no member {member_id}")
@@ -34,7 +46,7 @@ async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, 
     if detached or replaced:
         seq = (await sign_new_list(q, config, root, now, "wallet lost")).seq
     code = await members.new_activation_code(q, config, member_id, now)
-    return {**code, "credentials_revoked": replaced, "trust_list_seq": seq}
+    return Reenrolment(code.member_id, code.activation_code, code.activation_url, replaced, seq)
 
 
 def check_member_fields(name: str, email: str, _: Translator, errors: Errors) -> None:

@@ -8,6 +8,7 @@ caisse's time zone; amounts are cents (and ``23,40 €`` in HTML).
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,6 +30,73 @@ class ReportError(DomainError):
     code = "INVALID_MONTH"
 
 
+@dataclass(frozen=True, slots=True)
+class Allowances:
+    credentials: int
+    members: int
+    issued_cents: int
+    spent_cents: int
+    payments: int
+    unspent_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class VouchersIssued:
+    count: int
+    cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShopMonth:
+    """What one shop received in the month."""
+
+    merchant_id: str
+    name: str
+    payments: int
+    payments_cents: int
+    vouchers: int
+    vouchers_cents: int
+    paid_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCount:
+    kind: str
+    decision: str | None
+    count: int
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementTotal:
+    settlement_id: int
+    until_ts: int
+    payments: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyReport:
+    """The month's figures; ``to_json()`` is what ``ssa-admin report`` prints."""
+
+    month: str
+    timezone: str
+    caisse: str
+    start: int  # "from" in JSON: the month's first second
+    end: int  # "to": the next month's first second
+    members: dict[str, int]  # "total", then a count per status
+    allowances: Allowances
+    vouchers_issued: VouchersIssued
+    shops: list[ShopMonth]
+    rejected: dict[str, int]  # refusal code → scans
+    findings: list[FindingCount]
+    settlements: list[SettlementTotal]
+
+    def to_json(self) -> dict[str, Any]:
+        names = {"start": "from", "end": "to"}
+        return {names.get(k, k): v for k, v in asdict(self).items()}
+
+
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[int, int]:
     match = _MONTH.match(month) if isinstance(month, str) else None
     if not match or not 2000 <= int(match[1]) <= 9998:
@@ -38,7 +106,7 @@ def month_bounds(month: str, tz: ZoneInfo) -> tuple[int, int]:
     return period.nbf, period.exp
 
 
-async def monthly_report(storage: Storage, config: Config, month: str) -> dict[str, Any]:
+async def monthly_report(storage: Storage, config: Config, month: str) -> MonthlyReport:
     tz = ZoneInfo(config.timezone)
     start, end = month_bounds(month, tz)
     async with storage.read() as q:
@@ -71,39 +139,36 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
         shop[f"{label}_cents"] += int(r["cents"] or 0)
         shop["paid_cents"] += int(r["paid_cents"] or 0)
     issued_cents, spent_cents = int(issued["cents"]), int(spent["cents"])
-    return {
-        "month": month,
-        "timezone": config.timezone,
-        "caisse": config.caisse,
-        "from": start,
-        "to": end,
-        "members": {"total": sum(members.values()), **members},
-        "allowances": {
-            "credentials": int(issued["credentials"]),
-            "members": int(issued["members"]),
-            "issued_cents": issued_cents,
-            "spent_cents": spent_cents,
-            "payments": int(spent["payments"]),
-            "unspent_cents": max(0, issued_cents - spent_cents),
-        },
-        "vouchers_issued": {"count": int(vouchers["vouchers"]), "cents": int(vouchers["cents"])},
-        "shops": list(per_shop.values()),
-        "rejected": {r["code"]: int(r["n"]) for r in rejected},
-        "findings": [
-            {
-                "kind": r["kind"],
-                "decision": r["decision"],
-                "count": int(r["n"]),
-                "amount_cents": int(r["cents"] or 0),
-            }
+    return MonthlyReport(
+        month=month,
+        timezone=config.timezone,
+        caisse=config.caisse,
+        start=start,
+        end=end,
+        members={"total": sum(members.values()), **members},
+        allowances=Allowances(
+            credentials=int(issued["credentials"]),
+            members=int(issued["members"]),
+            issued_cents=issued_cents,
+            spent_cents=spent_cents,
+            payments=int(spent["payments"]),
+            unspent_cents=max(0, issued_cents - spent_cents),
+        ),
+        vouchers_issued=VouchersIssued(int(vouchers["vouchers"]), int(vouchers["cents"])),
+        shops=[ShopMonth(**shop) for shop in per_shop.values()],
+        rejected={r["code"]: int(r["n"]) for r in rejected},
+        findings=[
+            FindingCount(r["kind"], r["decision"], int(r["n"]), int(r["cents"] or 0))
             for r in findings
         ],
-        "settlements": [
-            {k: int(s[k]) for k in ("settlement_id", "until_ts", "payments", "total_cents")}
+        settlements=[
+            SettlementTotal(
+                *(int(s[k]) for k in ("settlement_id", "until_ts", "payments", "total_cents"))
+            )
             for s in settlements
         ],
-    }
+    )
 
 
-def report_html(report: dict[str, Any]) -> str:
+def report_html(report: MonthlyReport) -> str:
     return pages.render("monthly_report.html", r=report, eur=euros)

@@ -8,6 +8,7 @@ which ends its open sessions. Both are written to the audit log.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from server.console.auth.passwords import hash_password, password_problem, verify_password
 from server.console.auth.sessions import ROLES
@@ -24,13 +25,20 @@ class AccountError(DomainError):
     code = "INVALID_ACCOUNT"
 
 
+@dataclass(frozen=True, slots=True)
+class AccountSaved:
+    email: str
+    role: str
+    created: bool  # False: the account existed; its password and role were set again
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
 async def add_user(
     storage: Storage, *, email: str, password: str, role: str, now: int, actor: str = "cli"
-) -> dict:
+) -> AccountSaved:
     email = normalize_email(email)
     if not EMAIL.match(email):
         raise AccountError(f"invalid e-mail address {email!r:.80}")
@@ -49,7 +57,7 @@ async def add_user(
         await aq.append_audit(
             actor=actor, action=action, target=email, detail={"role": role}, now=now
         )
-    return {"email": email, "role": role, "created": bool(created)}
+    return AccountSaved(email, role, bool(created))
 
 
 async def check_login(storage: Storage, email: str, password: str) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import asdict
 
 from markupsafe import Markup
 from starlette.responses import Response
@@ -109,24 +110,26 @@ async def member_create(call: Call) -> Response:
         out = await members.add_member(
             q, call.ctx.config, name=name, email=email or None, now=call.now()
         )
-        await AdminQueries.of(q).set_member_language(out["member_id"], language)
-        await call.audit(q, "member.add", out["member_id"], {"language": language})
+        await AdminQueries.of(q).set_member_language(out.member_id, language)
+        await call.audit(q, "member.add", out.member_id, {"language": language})
     return _code_page(call, out, name, language, created=True)
 
 
-def _code_page(call: Call, out: dict, name: str, language: str, *, created: bool) -> Response:
-    url = out["activation_url"]
+def _code_page(
+    call: Call, out: members.ActivationCode, name: str, language: str, *, created: bool
+) -> Response:
+    url = out.activation_url
     return call.render(
         "member_code.html",
         {
-            "member_id": out["member_id"],
+            "member_id": out.member_id,
             "name": name,
             "link": url,
-            "code": out["activation_code"],
+            "code": out.activation_code,
             "created": created,
-            "trust_list_seq": out.get("trust_list_seq"),
+            "trust_list_seq": getattr(out, "trust_list_seq", None),  # a re-enrolment's
             "qr": qr_svg(url, label=call._("QR code of the activation link")),
-            "letter": letter(call, language, name=name, url=url, code=out["activation_code"]),
+            "letter": letter(call, language, name=name, url=url, code=out.activation_code),
         },
     )
 
@@ -196,7 +199,7 @@ async def member_reenrol(call: Call) -> Response:
             )
             await AdminQueries.of(q).set_member_language(member["member_id"], language)
             await call.audit(
-                q, "member.reenrol", member["member_id"], {"trust_list_seq": out["trust_list_seq"]}
+                q, "member.reenrol", member["member_id"], {"trust_list_seq": out.trust_list_seq}
             )
     except members.MemberError:
         raise Conflict(
@@ -213,7 +216,7 @@ async def member_revoke(call: Call) -> Response:
                 q, call.ctx.config, call.ctx.keyring.root, member["member_id"], call.now()
             )
             await call.audit(
-                q, "member.revoke", member["member_id"], {"trust_list_seq": out["trust_list_seq"]}
+                q, "member.revoke", member["member_id"], {"trust_list_seq": out.trust_list_seq}
             )
     except members.MemberError:
         raise Conflict(call._("This member is already revoked.")) from None
@@ -309,8 +312,8 @@ async def member_import_confirm(call: Call) -> Response:
             out = await members.add_member(
                 q, call.ctx.config, name=row["name"], email=row["email"] or None, now=call.now()
             )
-            await aq.set_member_language(out["member_id"], language)
-            created.append({**out, "name": row["name"]})
+            await aq.set_member_language(out.member_id, language)
+            created.append({"name": row["name"], **asdict(out)})
         await call.audit(
             q, "member.import", None, {"created": len(created), "refused": len(rows) - len(good)}
         )

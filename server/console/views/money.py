@@ -25,7 +25,7 @@ MAX_NOTE = 1000
 async def reconciliation(call: Call) -> Response:
 
     pending = await list_findings(call.ctx.storage, pending_only=True, limit=200)
-    decided = [f for f in await list_findings(call.ctx.storage, limit=200) if f["decision"]]
+    decided = [f for f in await list_findings(call.ctx.storage, limit=200) if f.decision]
     return call.render(
         "reconciliation.html",
         {

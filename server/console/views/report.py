@@ -42,7 +42,7 @@ async def report(call: Call) -> Response:
             "before": before if before >= "2000-01" else None,
             "after": after if after <= this_month else None,
             "this_month": this_month,
-            "findings_total": sum(f["count"] for f in data["findings"]),
-            "rejected_total": sum(data["rejected"].values()),
+            "findings_total": sum(f.count for f in data.findings),
+            "rejected_total": sum(data.rejected.values()),
         },
     )

@@ -65,16 +65,16 @@ async def shop_create(call: Call) -> Response:
         out = await merchants.add_merchant(
             q, call.ctx.config, name=name, iban=iban, bic=bic or None, now=call.now()
         )
-        await call.audit(q, "shop.add", out["merchant_id"])
+        await call.audit(q, "shop.add", out.merchant_id)
     return _code_page(call, out, name, created=True)
 
 
-def _code_page(call: Call, out: dict, name: str, *, created: bool) -> Response:
-    code = out["enrollment_code"]
+def _code_page(call: Call, out: merchants.EnrollmentCode, name: str, *, created: bool) -> Response:
+    code = out.enrollment_code
     return call.render(
         "shop_code.html",
         {
-            "merchant_id": out["merchant_id"],
+            "merchant_id": out.merchant_id,
             "name": name,
             "code": code,
             "created": created,

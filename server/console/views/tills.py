@@ -46,13 +46,13 @@ async def revoke(call: Call) -> Response:
     shop, till = await _shop_and_till(call, call.field("key", MAX_KEY))
     async with call.ctx.storage.transaction() as q:
         out = await merchants.revoke_device(q, shop["merchant_id"], till["key"], call.now())
-        if out["newly_revoked"]:
+        if out.newly_revoked:
             await call.audit(
                 q,
                 "shop.revoke_till",
                 shop["merchant_id"],
                 {"key": till["key"], "enrolled_at": till["enrolled_at"]},
             )
-    if not out["newly_revoked"]:
+    if not out.newly_revoked:
         raise Conflict(call._("This till is already revoked."))
     return call.redirect("shop", done="till_revoked", merchant_id=shop["merchant_id"])
