@@ -96,7 +96,7 @@ async def enrolled_scanner(
     key = SigningKey.generate()
     await client.post(
         "/api/v1/merchant/enroll",
-        json={"code": shop["enrollment_code"], "public_key": b64url_encode(bytes(key.verify_key))},
+        json={"code": shop.enrollment_code, "public_key": b64url_encode(bytes(key.verify_key))},
     )
     return key
 
@@ -172,7 +172,7 @@ async def activate_wallets(
         key = SigningKey.generate()
         r = await client.post(
             "/api/v1/wallet/activate",
-            json={"code": m["activation_code"], "public_key": b64url_encode(bytes(key.verify_key))},
+            json={"code": m.activation_code, "public_key": b64url_encode(bytes(key.verify_key))},
         )
         wallets.append((key, b64url_decode(r.json()["credential"])))
     return wallets

@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
 from server.api import merchant, public, wallet
+from server.api.errors import HANDLERS
 from server.api.wallet_static import WalletFiles
 from server.caisse.code_throttle import FailureLimiter
 from server.caisse.keyring import KeyRing, open_keyring
@@ -29,7 +30,6 @@ from server.config import Config
 from server.console import create_admin_app
 from server.context import AppContext
 from server.db.seam import open_database
-from server.errors import HANDLERS
 from server.ledger.intake import Intake
 from server.storage.core import Storage
 

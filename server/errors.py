@@ -1,22 +1,62 @@
-"""API errors: each carries its HTTP status; one handler renders ``{"error", "message"}``.
+"""Errors of the caisse: one ``DomainError`` type with a stable ``code`` and a ``message``.
 
-Nothing an API client sends can produce a stack trace in a response: unknown
-routes, wrong methods and unexpected exceptions all become JSON errors (the
-last one logged server-side, answered as a bare 500).
+Services (``server.caisse``, ``server.ledger``, the console's accounts) raise
+``DomainError`` subclasses and know nothing of HTTP. Each web front maps codes
+to statuses in ONE table: the API in ``server.api.errors`` (JSON
+``{"error": code, "message": message}``), the console in
+``server.console.errors`` (an HTML error page). ``NotFound``, ``Conflict`` and
+``Invalid`` are the generic refusals; ``ApiError`` and its subclasses are the
+API's own HTTP answers (bad JSON, a bad signature, a rate limit) and carry
+their status, as in Datasette.
+
+This module is at the bottom of the server's layers: any module may import it.
 """
 
 from __future__ import annotations
 
-import logging
 
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+class DomainError(Exception):
+    """A rule of the caisse says no: ``code`` for programs, ``message`` for people.
 
-log = logging.getLogger("ssa.errors")
+    Subclasses set a default ``code``; a raise may give a more precise one
+    (``MemberError("...", "KEY_IN_USE")``).
+    """
+
+    code = "INVALID"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    @property
+    def error(self) -> str:
+        """The code, under the name the API's JSON gives it."""
+        return self.code
 
 
-class ApiError(Exception):
+class NotFound(DomainError):
+    """No such thing (member, shop, settlement, ...)."""
+
+    code = "NOT_FOUND"
+
+
+class Conflict(DomainError):
+    """The thing exists but its state does not allow this (already revoked, suspended)."""
+
+    code = "CONFLICT"
+
+
+class Invalid(DomainError):
+    """The input cannot be accepted as it is."""
+
+    code = "INVALID"
+
+
+class ApiError(DomainError):
+    """An HTTP answer of the API itself; it carries its status (and headers, e.g. Retry-After)."""
+
     status = 400
 
     def __init__(
@@ -27,9 +67,7 @@ class ApiError(Exception):
         status: int | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.error = error
-        self.message = message
+        super().__init__(message, error)
         if status is not None:
             self.status = status
         self.headers = headers or {}
@@ -47,39 +85,9 @@ class Forbidden(ApiError):
     status = 403
 
 
-class Conflict(ApiError):
-    status = 409
-
-
 class PayloadTooLarge(ApiError):
     status = 413
 
 
 class TooManyRequests(ApiError):
     status = 429
-
-
-def error_response(status: int, error: str, message: str, headers: dict | None = None) -> Response:
-    return JSONResponse({"error": error, "message": message}, status_code=status, headers=headers)
-
-
-async def api_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.error, exc.message, exc.headers)
-
-
-_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE"}
-
-
-async def http_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
-    return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
-
-
-async def internal_error(request: Request, exc: Exception) -> Response:
-    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
-    return error_response(500, "INTERNAL", "internal error; the caisse has been told in its logs")
-
-
-HANDLERS = {ApiError: api_error, HTTPException: http_error, Exception: internal_error}

@@ -10,9 +10,9 @@ from starlette.responses import JSONResponse, Response
 from keys.signed_request import b64url_encode
 from server.api.auth import MERCHANT, authenticate
 from server.api.common import code_request, invalid_code
-from server.caisse.merchants import MerchantError, enroll
+from server.caisse.merchants import enroll
 from server.context import ctx
-from server.errors import ApiError, BadRequest, PayloadTooLarge
+from server.errors import BadRequest, PayloadTooLarge
 from server.ledger.intake import Scan
 from server.validation import integer, json_object, read_body, string
 
@@ -20,7 +20,6 @@ BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 RESULT = re.compile(r"^[A-Za-z0-9_ -]{1,64}$")
 MAX_QR = 8192
 MAX_TS = 2**40
-_STATUS = {"KEY_IN_USE": 409, "MERCHANT_SUSPENDED": 403}
 
 
 async def enroll_scanner(request: Request) -> Response:
@@ -28,11 +27,8 @@ async def enroll_scanner(request: Request) -> Response:
     c = ctx(request)
     code_hash, public_key = await code_request(request, c)
     now = c.now()
-    try:
-        async with c.storage.transaction() as q:
-            merchant_id = await enroll(q, code_hash=code_hash, public_key=public_key, now=now)
-    except MerchantError as exc:
-        raise ApiError(exc.error, str(exc), status=_STATUS.get(exc.error, 400)) from None
+    async with c.storage.transaction() as q:  # a MerchantError rolls back: the code stays unspent
+        merchant_id = await enroll(q, code_hash=code_hash, public_key=public_key, now=now)
     if merchant_id is None:
         await invalid_code(request, c)
     current = await c.trust_lists.current(now)

@@ -9,12 +9,9 @@ from keys.signed_request import b64url_encode
 from server.api.auth import MEMBER, authenticate
 from server.api.common import code_request, invalid_code
 from server.caisse.issuing import credentials_for
-from server.caisse.members import MemberError, activate
+from server.caisse.members import activate
 from server.context import ctx
-from server.errors import ApiError
 from server.validation import read_body
-
-_STATUS = {"KEY_IN_USE": 409, "MEMBER_REVOKED": 403}
 
 
 async def activate_wallet(request: Request) -> Response:
@@ -22,13 +19,10 @@ async def activate_wallet(request: Request) -> Response:
     c = ctx(request)
     code_hash, public_key = await code_request(request, c)
     now = c.now()
-    try:
-        async with c.storage.transaction() as q:
-            activation = await activate(
-                q, c.config, c.keyring, code_hash=code_hash, public_key=public_key, now=now
-            )
-    except MemberError as exc:
-        raise ApiError(exc.error, str(exc), status=_STATUS.get(exc.error, 400)) from None
+    async with c.storage.transaction() as q:  # a MemberError rolls back: the code stays unspent
+        activation = await activate(
+            q, c.config, c.keyring, code_hash=code_hash, public_key=public_key, now=now
+        )
     if activation is None:
         await invalid_code(request, c)
     encoded = [b64url_encode(cred) for cred in activation.credentials]

@@ -17,6 +17,7 @@ from nacl.signing import SigningKey
 from keys import tokens
 from server.caisse.keyring import KeyRing
 from server.config import Config
+from server.errors import DomainError
 from server.periods import periods_to_issue
 from server.storage.core import Queries
 
@@ -24,8 +25,10 @@ CTI_BYTES = 16
 MEMBER_LOCK_BASE = 7_710_000_000
 
 
-class IssuingError(Exception):
+class IssuingError(DomainError):
     """No credential can be issued now (e.g. no active issuer key)."""
+
+    code = "CANNOT_ISSUE"
 
 
 def member_lock(member_id: str) -> int:

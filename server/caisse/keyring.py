@@ -15,12 +15,15 @@ from nacl.signing import SigningKey
 
 from keys import ed25519, keystore
 from server.config import Config
+from server.errors import DomainError
 
 ROOT_FILE = "root.key"
 
 
-class KeyRingError(Exception):
+class KeyRingError(DomainError):
     """A key is missing, locked or does not match the database."""
+
+    code = "KEY_UNAVAILABLE"
 
 
 def root_path(config: Config) -> Path:

@@ -23,6 +23,7 @@ from server.caisse.issuing import credentials_for
 from server.caisse.keyring import KeyRing
 from server.caisse.trust import sign_new_list
 from server.config import Config
+from server.errors import DomainError
 from server.storage.core import MEMBER_REVOKED, Queries
 
 KIND = "member"
@@ -31,18 +32,32 @@ MAX_NAME = 200
 CSV_FIELDS = {"name", "email"}
 
 
-class MemberError(ValueError):
+class MemberError(DomainError):
     """A member cannot be added, found or changed; the message says why."""
 
-    def __init__(self, message: str, error: str = "INVALID_MEMBER") -> None:
-        super().__init__(message)
-        self.error = error
+    code = "INVALID_MEMBER"
 
 
 @dataclass(frozen=True, slots=True)
 class Activation:
     member_id: str
     credentials: list[bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationCode:
+    """A member's one-time activation code and the wallet link that carries it."""
+
+    member_id: str
+    activation_code: str
+    activation_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRevoked:
+    member_id: str
+    status: str
+    trust_list_seq: int
 
 
 def activation_url(config: Config, code: str) -> str:
@@ -68,20 +83,20 @@ async def _new_code(q: Queries, config: Config, member_id: str, now: int) -> str
     return code
 
 
-async def add_member(q: Queries, config: Config, *, name: str, email: str | None, now: int) -> dict:
+async def add_member(
+    q: Queries, config: Config, *, name: str, email: str | None, now: int
+) -> ActivationCode:
     name, email = check_fields(name, email)
     sub = secrets.token_bytes(8)
     member_id = sub.hex()
     await q.insert_member(member_id, sub, name, email, None, now)
     code = await _new_code(q, config, member_id, now)
-    return {
-        "member_id": member_id,
-        "activation_code": code,
-        "activation_url": activation_url(config, code),
-    }
+    return ActivationCode(member_id, code, activation_url(config, code))
 
 
-async def new_activation_code(q: Queries, config: Config, member_id: str, now: int) -> dict:
+async def new_activation_code(
+    q: Queries, config: Config, member_id: str, now: int
+) -> ActivationCode:
     """A fresh code (lost phone): earlier unused codes stop working."""
     member = await q.member(member_id)
     if member is None:
@@ -89,11 +104,7 @@ async def new_activation_code(q: Queries, config: Config, member_id: str, now: i
     if member["status"] == MEMBER_REVOKED:
         raise MemberError(f"member {member_id} is revoked")
     code = await _new_code(q, config, member_id, now)
-    return {
-        "member_id": member_id,
-        "activation_code": code,
-        "activation_url": activation_url(config, code),
-    }
+    return ActivationCode(member_id, code, activation_url(config, code))
 
 
 def read_csv(text: str) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
@@ -138,7 +149,7 @@ def ignored_columns(text: str) -> list[str]:
 
 async def revoke_member(
     q: Queries, config: Config, root: SigningKey, member_id: str, now: int
-) -> dict:
+) -> MemberRevoked:
     """Block a member: their pseudonym goes into a newly signed trust list."""
     member = await q.member(member_id)
     if member is None:
@@ -147,7 +158,7 @@ async def revoke_member(
         raise MemberError(f"member {member_id} is already revoked")
     await q.cancel_codes(KIND, member_id, now)
     signed = await sign_new_list(q, config, root, now, "member revoked")
-    return {"member_id": member_id, "status": MEMBER_REVOKED, "trust_list_seq": signed.seq}
+    return MemberRevoked(member_id, MEMBER_REVOKED, signed.seq)
 
 
 async def activate(
@@ -185,7 +196,17 @@ async def activate(
     return Activation(member_id, creds)
 
 
-async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, now: int) -> dict:
+@dataclass(frozen=True, slots=True)
+class Reenrolment(ActivationCode):
+    """The new activation code, and what was blocked of the lost phone."""
+
+    credentials_revoked: int
+    trust_list_seq: int | None
+
+
+async def reenrol(
+    q: Queries, config: Config, root: SigningKey, member_id: str, now: int
+) -> Reenrolment:
     """The lost-phone case: block the phone in the member's hands now, and issue a new code.
 
     The old phone's credentials are revoked in a newly signed trust list and its key
@@ -203,4 +224,4 @@ async def reenrol(q: Queries, config: Config, root: SigningKey, member_id: str, 
     if detached or replaced:
         seq = (await sign_new_list(q, config, root, now, "wallet lost")).seq
     code = await new_activation_code(q, config, member_id, now)
-    return {**code, "credentials_revoked": replaced, "trust_list_seq": seq}
+    return Reenrolment(code.member_id, code.activation_code, code.activation_url, replaced, seq)

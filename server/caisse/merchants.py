@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
+from dataclasses import dataclass
+from typing import Any
 
 from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
@@ -20,18 +22,53 @@ from stdnum.exceptions import ValidationError
 from keys.signed_request import b64url_decode, b64url_encode
 from server.caisse import codes
 from server.config import Config
+from server.errors import DomainError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED, Queries
 
 KIND = "merchant"
 MAX_NAME = 200
 
 
-class MerchantError(ValueError):
+class MerchantError(DomainError):
     """A merchant cannot be added, found or changed; the message says why."""
 
-    def __init__(self, message: str, error: str = "INVALID_MERCHANT") -> None:
-        super().__init__(message)
-        self.error = error
+    code = "INVALID_MERCHANT"
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollmentCode:
+    """A shop's one-time code to enrol a scanner (a till)."""
+
+    merchant_id: str
+    enrollment_code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MerchantStatus:
+    merchant_id: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Device:
+    """A scanner key of a shop, base64url as the scanner shows its own."""
+
+    key: str
+    enrolled_at: int
+    revoked_at: int | None
+
+    @classmethod
+    def of(cls, row: Any) -> Device:
+        return cls(b64url_encode(bytes(row["public_key"])), row["enrolled_at"], row["revoked_at"])
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRevoked:
+    merchant_id: str
+    key: str
+    enrolled_at: int
+    revoked_at: int | None
+    newly_revoked: bool
 
 
 def check_iban(iban: str) -> str:
@@ -65,7 +102,7 @@ async def _new_code(q: Queries, config: Config, merchant_id: str, now: int) -> s
 
 async def add_merchant(
     q: Queries, config: Config, *, name: str, iban: str, bic: str | None, now: int
-) -> dict:
+) -> EnrollmentCode:
     if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
         raise MerchantError(f"name must be 1 to {MAX_NAME} characters")
     if any(ord(c) < 32 for c in name):
@@ -78,28 +115,27 @@ async def add_merchant(
     else:
         raise MerchantError("could not allocate a merchant id; try again")
     code = await _new_code(q, config, merchant_id, now)
-    return {"merchant_id": merchant_id, "enrollment_code": code}
+    return EnrollmentCode(merchant_id, code)
 
 
-async def new_enrollment_code(q: Queries, config: Config, merchant_id: str, now: int) -> dict:
+async def new_enrollment_code(
+    q: Queries, config: Config, merchant_id: str, now: int
+) -> EnrollmentCode:
     """Another code for the same shop (a second till, a replaced phone)."""
     merchant = await q.merchant(merchant_id)
     if merchant is None:
         raise MerchantError(f"no merchant {merchant_id}")
     if merchant["status"] != MERCHANT_ACTIVE:
         raise MerchantError(f"merchant {merchant_id} is suspended")
-    return {
-        "merchant_id": merchant_id,
-        "enrollment_code": await _new_code(q, config, merchant_id, now),
-    }
+    return EnrollmentCode(merchant_id, await _new_code(q, config, merchant_id, now))
 
 
-async def set_status(q: Queries, merchant_id: str, status: str, now: int) -> dict:
+async def set_status(q: Queries, merchant_id: str, status: str, now: int) -> MerchantStatus:
     if not await q.set_merchant_status(merchant_id, status, now):
         raise MerchantError(f"no merchant {merchant_id}")
     if status == MERCHANT_SUSPENDED:
         await q.cancel_codes(KIND, merchant_id, now)
-    return {"merchant_id": merchant_id, "status": status}
+    return MerchantStatus(merchant_id, status)
 
 
 async def enroll(q: Queries, *, code_hash: bytes, public_key: bytes, now: int) -> str | None:
@@ -116,22 +152,14 @@ async def enroll(q: Queries, *, code_hash: bytes, public_key: bytes, now: int) -
     return merchant_id
 
 
-def _device_json(row) -> dict:  # type: ignore[no-untyped-def]
-    return {
-        "key": b64url_encode(bytes(row["public_key"])),
-        "enrolled_at": row["enrolled_at"],
-        "revoked_at": row["revoked_at"],
-    }
-
-
-async def devices(q: Queries, merchant_id: str) -> list[dict]:
+async def devices(q: Queries, merchant_id: str) -> list[Device]:
     """The shop's scanner keys (base64url, as the scanner shows its own), revoked ones too."""
     if await q.merchant(merchant_id) is None:
         raise MerchantError(f"no merchant {merchant_id}")
-    return [_device_json(row) for row in await q.devices_of(merchant_id)]
+    return [Device.of(row) for row in await q.devices_of(merchant_id)]
 
 
-async def revoke_device(q: Queries, merchant_id: str, key: str, now: int) -> dict:
+async def revoke_device(q: Queries, merchant_id: str, key: str, now: int) -> DeviceRevoked:
     """Refuse one scanner key from now on, whatever the scan times of its uploads.
 
     The server cannot tell the till's own unsent scans from scans a thief adds,
@@ -153,4 +181,7 @@ async def revoke_device(q: Queries, merchant_id: str, key: str, now: int) -> dic
     )
     if row is None:
         raise MerchantError(f"this key is not a scanner of merchant {merchant_id}")
-    return {"merchant_id": merchant_id, **_device_json(row), "newly_revoked": bool(changed)}
+    device = Device.of(row)
+    return DeviceRevoked(
+        merchant_id, device.key, device.enrolled_at, device.revoked_at, bool(changed)
+    )

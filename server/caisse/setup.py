@@ -20,17 +20,60 @@ from server.caisse.keyring import create_issuer_key, create_root_key, root_path
 from server.caisse.trust import issuer_not_after, sign_new_list
 from server.config import Config, ConfigError
 from server.db.seam import open_database
+from server.errors import DomainError
 from server.storage.core import Storage
 
 
-class AdminError(Exception):
+class AdminError(DomainError):
     """An administrative action cannot be done; the message says why."""
+
+    code = "ADMIN_REFUSED"
 
 
 @dataclass(slots=True)
 class Caisse:
     config: Config
     storage: Storage
+
+
+@dataclass(frozen=True, slots=True)
+class CaisseCreated:
+    caisse: str
+    data_dir: str
+    root_public_key: str  # hex
+    issuer_kid: str  # hex
+    trust_list_seq: int
+    allowance_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRotated:
+    issuer_kid: str  # hex, the key that signs from now on
+    retired: int  # how many older keys got their end date
+    trust_list_seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrustListSigned:
+    trust_list_seq: int
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerKey:
+    kid: str  # hex
+    not_before: int
+    retired_at: int | None
+    not_after: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CaisseStatus:
+    caisse: str
+    trust_list_seq: int | None
+    trust_list_issued_at: int | None
+    issuer_keys: list[IssuerKey]
+    counts: dict[str, int]
 
 
 @asynccontextmanager
@@ -54,7 +97,7 @@ async def init_caisse(
     schema: str | None = None,
     root: SigningKey | None = None,
     issuer: tuple[SigningKey, bytes, str] | None = None,
-) -> dict:
+) -> CaisseCreated:
     """Create the caisse in ``cfg.data_dir``: config, root and issuer keys, database, trust list.
 
     ``root``/``issuer`` let tests reuse key files made once (the KDF is slow on purpose).
@@ -80,17 +123,19 @@ async def init_caisse(
             signed = await sign_new_list(q, cfg, root_key, now, "caisse created")
     finally:
         await storage.close()
-    return {
-        "caisse": cfg.caisse,
-        "data_dir": str(cfg.data_dir),
-        "root_public_key": bytes(root_key.verify_key).hex(),
-        "issuer_kid": kid.hex(),
-        "trust_list_seq": signed.seq,
-        "allowance_cents": cfg.allowance_cents,
-    }
+    return CaisseCreated(
+        caisse=cfg.caisse,
+        data_dir=str(cfg.data_dir),
+        root_public_key=bytes(root_key.verify_key).hex(),
+        issuer_kid=kid.hex(),
+        trust_list_seq=signed.seq,
+        allowance_cents=cfg.allowance_cents,
+    )
 
 
-async def rotate_issuer_key(caisse: Caisse, passphrase: str, root: SigningKey, now: int) -> dict:
+async def rotate_issuer_key(
+    caisse: Caisse, passphrase: str, root: SigningKey, now: int
+) -> KeyRotated:
     """A new issuer key signs from now on; the old ones stay listed until their credentials end."""
     cfg = caisse.config
     new_key, kid, file = create_issuer_key(cfg, passphrase)
@@ -98,32 +143,27 @@ async def rotate_issuer_key(caisse: Caisse, passphrase: str, root: SigningKey, n
         await q.add_issuer_key(kid, bytes(new_key.verify_key), file, now)
         retired = await q.retire_issuer_keys(kid, now, issuer_not_after(cfg, now))
         signed = await sign_new_list(q, cfg, root, now, "issuer key rotated")
-    return {"issuer_kid": kid.hex(), "retired": retired, "trust_list_seq": signed.seq}
+    return KeyRotated(kid.hex(), retired, signed.seq)
 
 
-async def resign_trust_list(caisse: Caisse, root: SigningKey, now: int) -> dict:
+async def resign_trust_list(caisse: Caisse, root: SigningKey, now: int) -> TrustListSigned:
     async with caisse.storage.transaction() as q:
         signed = await sign_new_list(q, caisse.config, root, now, "signed by admin")
-    return {"trust_list_seq": signed.seq, "expires_at": signed.expires_at}
+    return TrustListSigned(signed.seq, signed.expires_at)
 
 
-async def status(caisse: Caisse) -> dict:
+async def status(caisse: Caisse) -> CaisseStatus:
     async with caisse.storage.read() as q:
         latest = await q.latest_trust_list()
         keys = await q.issuer_keys()
         counts = await q.counts()
-    return {
-        "caisse": caisse.config.caisse,
-        "trust_list_seq": latest["seq"] if latest else None,
-        "trust_list_issued_at": latest["issued_at"] if latest else None,
-        "issuer_keys": [
-            {
-                "kid": bytes(k["kid"]).hex(),
-                "not_before": k["not_before"],
-                "retired_at": k["retired_at"],
-                "not_after": k["not_after"],
-            }
+    return CaisseStatus(
+        caisse=caisse.config.caisse,
+        trust_list_seq=latest["seq"] if latest else None,
+        trust_list_issued_at=latest["issued_at"] if latest else None,
+        issuer_keys=[
+            IssuerKey(bytes(k["kid"]).hex(), k["not_before"], k["retired_at"], k["not_after"])
             for k in keys
         ],
-        "counts": counts,
-    }
+        counts=counts,
+    )

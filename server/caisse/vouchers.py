@@ -8,11 +8,12 @@ voucher redeemed at two shops is a reconciliation finding.
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from dataclasses import dataclass
 
 from keys import tokens
 from server.caisse.keyring import KeyRing
 from server.config import DAY, Config
+from server.errors import DomainError
 from server.storage.core import MEMBER_REVOKED, Storage
 
 CTI_BYTES = 16
@@ -20,8 +21,22 @@ MAX_COUNT = 1000
 MAX_CENTS = 1_000_000
 
 
-class VoucherError(ValueError):
+@dataclass(frozen=True, slots=True)
+class Voucher:
+    """One signed paper voucher; ``qr`` is the text to print as its QR code."""
+
+    voucher_id: str  # the cti, hex
+    amount_cents: int
+    member_id: str | None
+    nbf: int
+    exp: int
+    qr: str
+
+
+class VoucherError(DomainError):
     """The vouchers cannot be issued as asked; the message says why."""
+
+    code = "INVALID_VOUCHER"
 
 
 async def issue_vouchers(
@@ -34,7 +49,7 @@ async def issue_vouchers(
     member_id: str | None = None,
     valid_days: int = 31,
     now: int,
-) -> list[dict[str, Any]]:
+) -> list[Voucher]:
     """Sign ``count`` vouchers of ``amount_cents``; their QR texts, to print."""
     if not 1 <= amount_cents <= MAX_CENTS:
         raise VoucherError(f"amount must be 1 to {MAX_CENTS} cents")
@@ -70,14 +85,5 @@ async def issue_vouchers(
                 sub=sub,
             )
             await q.ledger.insert_voucher(cti, amount_cents, now, exp, member_id, kid, now)
-            out.append(
-                {
-                    "voucher_id": cti.hex(),
-                    "amount_cents": amount_cents,
-                    "member_id": member_id,
-                    "nbf": now,
-                    "exp": exp,
-                    "qr": tokens.to_qr(cose),
-                }
-            )
+            out.append(Voucher(cti.hex(), amount_cents, member_id, now, exp, tokens.to_qr(cose)))
     return out

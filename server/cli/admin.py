@@ -29,7 +29,7 @@ from server.caisse.setup import (
 )
 from server.cli import admin_ledger as admin_cli_ledger
 from server.cli import users as cli_users
-from server.cli.output import now, out, say
+from server.cli.output import as_json, now, out, say
 from server.db.seam import DatabaseError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
@@ -102,7 +102,7 @@ async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
             q, caisse.config, name=args.name, email=args.email, now=now()
         )
     out(result)
-    say(f"member {result['member_id']} added; send them the activation link")
+    say(f"member {result.member_id} added; send them the activation link")
     return 0
 
 
@@ -123,7 +123,7 @@ async def cmd_member_import(args: argparse.Namespace, caisse: Caisse) -> int:
                     result = await members.add_member(
                         q, caisse.config, name=row["name"], email=row.get("email"), now=now()
                     )
-                out({"line": line, **result})
+                out({"line": line, **as_json(result)})
                 good += 1
                 continue
             except members.MemberError as exc:
@@ -156,7 +156,7 @@ async def cmd_member_revoke(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
         result = await members.revoke_member(q, caisse.config, root, args.id, now())
     out(result)
-    say(f"member {args.id} revoked; trust list seq {result['trust_list_seq']} lists them")
+    say(f"member {args.id} revoked; trust list seq {result.trust_list_seq} lists them")
     return 0
 
 
@@ -173,7 +173,7 @@ async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
             q, caisse.config, name=args.name, iban=args.iban, bic=args.bic, now=now()
         )
     out(result)
-    say(f"merchant {result['merchant_id']} added; enter the code in the shop's scanner")
+    say(f"merchant {result.merchant_id} added; enter the code in the shop's scanner")
     return 0
 
 

@@ -172,7 +172,7 @@ async def cmd_findings_list(args: argparse.Namespace, caisse: Caisse) -> int:
     ):
         for item in page:
             out(item)
-        after = page[-1]["finding_id"]
+        after = page[-1].finding_id
     return 0
 
 

@@ -76,11 +76,11 @@ async def ensure_demo(data_dir: Path, database_url: str | None, now: int) -> dic
         "caisse": DEMO_CAISSE,
         "data_dir": str(data_dir),
         "server": caisse.config.base_url,
-        "member_id": member["member_id"],
-        "activation_url": member["activation_url"],
-        "activation_code": member["activation_code"],
-        "merchant_id": scanner["merchant_id"],
-        "enrollment_code": scanner["enrollment_code"],
+        "member_id": member.member_id,
+        "activation_url": member.activation_url,
+        "activation_code": member.activation_code,
+        "merchant_id": scanner.merchant_id,
+        "enrollment_code": scanner.enrollment_code,
     }
     _banner(result)
     return result

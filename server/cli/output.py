@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
 from typing import Any
 
 
+def as_json(obj: Any) -> Any:
+    """A service's result as JSON: its ``to_json()``, or its dataclass fields in order."""
+    if hasattr(obj, "to_json"):
+        return obj.to_json()
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.asdict(obj)
+    return obj
+
+
 def out(obj: Any) -> None:
-    print(json.dumps(obj, ensure_ascii=False), flush=True)
+    """One JSON object on a line of stdout (a dict, or a result dataclass)."""
+    print(json.dumps(as_json(obj), ensure_ascii=False), flush=True)
 
 
 def say(text: str) -> None:

@@ -42,8 +42,8 @@ async def cmd_user_add(args: argparse.Namespace, caisse: Any) -> int:
         now=int(time.time()),
     )
     out(result)
-    verb = "created" if result["created"] else "updated (new password; its sessions ended)"
-    say(f"console account {result['email']} ({result['role']}) {verb}")
+    verb = "created" if result.created else "updated (new password; its sessions ended)"
+    say(f"console account {result.email} ({result.role}) {verb}")
     return 0
 
 

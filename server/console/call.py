@@ -4,6 +4,9 @@
 rule before the view runs: anonymous visitors go to the login page (or get 403
 on a POST), a role below the page's gets 403, and every POST must carry the
 CSRF token of its session (or of the login form) or it is refused with 403.
+It is also the console's one handler of domain errors: whatever a view raises
+(``NotFound``, ``Conflict``, a service's error) becomes the error page, with
+the status ``server.console.errors.STATUS`` gives its code.
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from starlette.responses import RedirectResponse, Response
 
 from server.console.auth.sessions import LOGIN_COOKIE, SESSION_COOKIE, Sessions, User
 from server.console.auth.throttle import LoginThrottle
+from server.console.errors import STATUS
 from server.console.forms import read_form, text
 from server.console.i18n import pick_language
 from server.console.render import Pages
 from server.context import AppContext, client_ip
-from server.errors import ApiError
+from server.errors import ApiError, DomainError
 from server.storage.core import Queries
 
 log = logging.getLogger("ssa.admin")
@@ -145,7 +149,15 @@ def guard(page: Page) -> Callable[[Request], Awaitable[Response]]:
                         "Go back, reload the page and try again."
                     ),
                 )
-        return await page.view(call)
+        try:
+            return await page.view(call)
+        except ApiError:
+            raise  # an HTTP error of the request itself: the site's generic page
+        except DomainError as exc:
+            status = STATUS.get(exc.code)
+            if status is None:
+                raise  # not a refusal the console expects: the site's 500 page, logged
+            return problem(call, status, exc.message)
 
     endpoint.__name__ = page.name
     return endpoint

@@ -1,7 +1,9 @@
 """The console as an ASGI app of its own, mounted at /admin by ``server.app``.
 
 Its own middleware (security headers) and error pages apply to /admin only;
-the JSON API and the wallet are untouched.
+the JSON API and the wallet are untouched. A view's domain errors are rendered
+by ``guard``; what still reaches this app's handlers gets the generic page of
+its status (a domain error ``guard`` did not expect: 500, logged here).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from server.console.render import Pages
 from server.console.routes import PAGES
 from server.console.security import SecurityHeaders
 from server.context import AppContext
-from server.errors import ApiError
+from server.errors import ApiError, DomainError
 
 log = logging.getLogger("ssa.admin")
 STATIC = Path(__file__).resolve().parent / "static" / "admin"
@@ -66,6 +68,7 @@ def create_admin_app(ctx: AppContext) -> Starlette:
         exception_handlers={
             HTTPException: _http_error,
             ApiError: _api_error,
+            DomainError: _internal_error,
             Exception: _internal_error,
         },
     )

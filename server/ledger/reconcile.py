@@ -29,6 +29,7 @@ from nacl.signing import SigningKey
 from keys import tokens
 from server.caisse.trust import sign_new_list
 from server.config import Config
+from server.errors import DomainError
 from server.ledger import detection
 from server.ledger.detection import Finding, Receipt
 from server.storage.core import MEMBER_REVOKED, Queries, Storage
@@ -38,8 +39,10 @@ Progress = Callable[[int, int], None]
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
-class ReconcileError(ValueError):
+class ReconcileError(DomainError):
     """Reconciliation cannot run with these arguments; the message says why."""
+
+    code = "INVALID_RECONCILE"
 
 
 @dataclass(slots=True)

@@ -1,19 +1,21 @@
 """The monthly caisse report: members, allowances issued and spent, shops, rejections, findings.
 
-JSON for the admin console and a printable HTML page. Months are calendar
-months in the caisse's time zone; amounts are cents (and ``23,40 €`` in HTML).
+JSON for the admin console and a printable HTML page
+(``templates/monthly_report.html``). Months are calendar months in the
+caisse's time zone; amounts are cents (and ``23,40 €`` in HTML).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
-
 from server.config import Config
+from server.errors import DomainError
+from server.ledger import pages
 from server.ledger.statements import euros
 from server.periods import period_at
 from server.storage.core import Storage
@@ -21,8 +23,77 @@ from server.storage.core import Storage
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
-class ReportError(ValueError):
+class ReportError(DomainError):
     """Not a month the report can be made for."""
+
+    code = "INVALID_MONTH"
+
+
+@dataclass(frozen=True, slots=True)
+class Allowances:
+    credentials: int
+    members: int
+    issued_cents: int
+    spent_cents: int
+    payments: int
+    unspent_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class VouchersIssued:
+    count: int
+    cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShopMonth:
+    """What one shop received in the month."""
+
+    merchant_id: str
+    name: str
+    payments: int
+    payments_cents: int
+    vouchers: int
+    vouchers_cents: int
+    paid_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class FindingCount:
+    kind: str
+    decision: str | None
+    count: int
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementTotal:
+    settlement_id: int
+    until_ts: int
+    payments: int
+    total_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyReport:
+    """The month's figures; ``to_json()`` is what ``ssa-admin report`` prints."""
+
+    month: str
+    timezone: str
+    caisse: str
+    start: int  # "from" in JSON: the month's first second
+    end: int  # "to": the next month's first second
+    members: dict[str, int]  # "total", then a count per status
+    allowances: Allowances
+    vouchers_issued: VouchersIssued
+    shops: list[ShopMonth]
+    rejected: dict[str, int]  # refusal code → scans
+    findings: list[FindingCount]
+    settlements: list[SettlementTotal]
+
+    def to_json(self) -> dict[str, Any]:
+        names = {"start": "from", "end": "to"}
+        return {names.get(k, k): v for k, v in asdict(self).items()}
 
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[int, int]:
@@ -34,7 +105,7 @@ def month_bounds(month: str, tz: ZoneInfo) -> tuple[int, int]:
     return period.nbf, period.exp
 
 
-async def monthly_report(storage: Storage, config: Config, month: str) -> dict[str, Any]:
+async def monthly_report(storage: Storage, config: Config, month: str) -> MonthlyReport:
     tz = ZoneInfo(config.timezone)
     start, end = month_bounds(month, tz)
     async with storage.read() as q:
@@ -66,83 +137,36 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
         shop[f"{label}_cents"] += int(r["cents"] or 0)
         shop["paid_cents"] += int(r["paid_cents"] or 0)
     issued_cents, spent_cents = int(issued["cents"]), int(spent["cents"])
-    return {
-        "month": month,
-        "timezone": config.timezone,
-        "caisse": config.caisse,
-        "from": start,
-        "to": end,
-        "members": {"total": sum(members.values()), **members},
-        "allowances": {
-            "credentials": int(issued["credentials"]),
-            "members": int(issued["members"]),
-            "issued_cents": issued_cents,
-            "spent_cents": spent_cents,
-            "payments": int(spent["payments"]),
-            "unspent_cents": max(0, issued_cents - spent_cents),
-        },
-        "vouchers_issued": {"count": int(vouchers["vouchers"]), "cents": int(vouchers["cents"])},
-        "shops": list(per_shop.values()),
-        "rejected": {r["code"]: int(r["n"]) for r in rejected},
-        "findings": [
-            {
-                "kind": r["kind"],
-                "decision": r["decision"],
-                "count": int(r["n"]),
-                "amount_cents": int(r["cents"] or 0),
-            }
+    return MonthlyReport(
+        month=month,
+        timezone=config.timezone,
+        caisse=config.caisse,
+        start=start,
+        end=end,
+        members={"total": sum(members.values()), **members},
+        allowances=Allowances(
+            credentials=int(issued["credentials"]),
+            members=int(issued["members"]),
+            issued_cents=issued_cents,
+            spent_cents=spent_cents,
+            payments=int(spent["payments"]),
+            unspent_cents=max(0, issued_cents - spent_cents),
+        ),
+        vouchers_issued=VouchersIssued(int(vouchers["vouchers"]), int(vouchers["cents"])),
+        shops=[ShopMonth(**shop) for shop in per_shop.values()],
+        rejected={r["code"]: int(r["n"]) for r in rejected},
+        findings=[
+            FindingCount(r["kind"], r["decision"], int(r["n"]), int(r["cents"] or 0))
             for r in findings
         ],
-        "settlements": [
-            {k: int(s[k]) for k in ("settlement_id", "until_ts", "payments", "total_cents")}
+        settlements=[
+            SettlementTotal(
+                *(int(s[k]) for k in ("settlement_id", "until_ts", "payments", "total_cents"))
+            )
             for s in settlements
         ],
-    }
+    )
 
 
-_HTML = Environment(autoescape=True).from_string(
-    """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>{{ r.caisse }} — {{ r.month }}</title>
-<style>
-body { font: 11pt/1.4 sans-serif; margin: 2em; }
-table { border-collapse: collapse; margin-bottom: 1.5em; }
-th, td { border-bottom: 1px solid #999; padding: .2em .6em; text-align: left; }
-td.n { text-align: right; font-variant-numeric: tabular-nums; }
-@media print { body { margin: 0; } }
-</style></head><body>
-<h1>{{ r.caisse }} — rapport mensuel / maandrapport / monthly report {{ r.month }}</h1>
-<h2>Membres / Leden / Members</h2>
-<table>{% for k, v in r.members.items() %}<tr><th>{{ k }}</th><td class="n">{{ v }}</td></tr>
-{% endfor %}</table>
-<h2>Allocations / Toelagen / Allowances</h2>
-<table>
-<tr><th>credentials</th><td class="n">{{ r.allowances.credentials }}</td></tr>
-<tr><th>issued</th><td class="n">{{ eur(r.allowances.issued_cents) }}</td></tr>
-<tr><th>spent ({{ r.allowances.payments }} payments)</th>
-<td class="n">{{ eur(r.allowances.spent_cents) }}</td></tr>
-<tr><th>unspent</th><td class="n">{{ eur(r.allowances.unspent_cents) }}</td></tr>
-<tr><th>paper vouchers issued ({{ r.vouchers_issued.count }})</th>
-<td class="n">{{ eur(r.vouchers_issued.cents) }}</td></tr>
-</table>
-<h2>Commerces / Winkels / Shops</h2>
-<table><tr><th>shop</th><th>payments</th><th>amount</th><th>vouchers</th><th>amount</th>
-<th>paid</th></tr>
-{% for s in r.shops %}<tr><td>{{ s.name }} ({{ s.merchant_id }})</td>
-<td class="n">{{ s.payments }}</td><td class="n">{{ eur(s.payments_cents) }}</td>
-<td class="n">{{ s.vouchers }}</td><td class="n">{{ eur(s.vouchers_cents) }}</td>
-<td class="n">{{ eur(s.paid_cents) }}</td></tr>{% endfor %}</table>
-<h2>Refusés / Geweigerd / Rejected tokens</h2>
-<table>{% for k, v in r.rejected.items() %}<tr><th>{{ k }}</th><td class="n">{{ v }}</td></tr>
-{% else %}<tr><td>—</td></tr>{% endfor %}</table>
-<h2>Constats / Vaststellingen / Findings</h2>
-<table><tr><th>kind</th><th>decision</th><th>count</th><th>amount</th></tr>
-{% for f in r.findings %}<tr><td>{{ f.kind }}</td><td>{{ f.decision }}</td>
-<td class="n">{{ f.count }}</td><td class="n">{{ eur(f.amount_cents) }}</td></tr>
-{% else %}<tr><td colspan="4">—</td></tr>{% endfor %}</table>
-</body></html>
-"""
-)
-
-
-def report_html(report: dict[str, Any]) -> str:
-    return _HTML.render(r=report, eur=euros)
+def report_html(report: MonthlyReport) -> str:
+    return pages.render("monthly_report.html", r=report, eur=euros)

@@ -21,14 +21,17 @@ import sepaxml
 from sepaxml import SepaTransfer
 
 from server.config import Config
+from server.errors import DomainError
 from server.storage.core import Storage
 
 SEPA_KEY = ""  # issued_documents.merchant_id of a settlement's SEPA file
 SCHEMAS_DIR = Path(sepaxml.__file__).resolve().parent / "schemas"
 
 
-class SepaError(ValueError):
+class SepaError(DomainError):
     """No settlement to pay, or the caisse's bank account is not configured."""
+
+    code = "CANNOT_PAY"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """Shop statements: per settlement and shop, each payment, the total, the transfer reference.
 
-CSV (``;``-separated, as Belgian spreadsheets expect) and a printable HTML
-page. A statement is stored the first time it is issued and always returned
-as stored: it never changes afterwards, whatever the code or the data do.
+CSV (``;``-separated, as Belgian spreadsheets expect), a printable HTML page
+(``templates/statement.html``) and a PDF (``statement_pdf``). A statement is
+stored the first time it is issued and always returned as stored: it never
+changes afterwards, whatever the code or the data do.
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment
-
 from server.config import Config
+from server.errors import DomainError
+from server.ledger import pages
 from server.storage.core import Storage
 
 FORMATS = ("csv", "html", "pdf")
 CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
 
 
-class StatementError(ValueError):
+class StatementError(DomainError):
     """No such settlement or shop, or an unknown format."""
+
+    code = "INVALID_STATEMENT"
 
 
 def euros(cents: int) -> str:
@@ -36,48 +39,6 @@ def euros(cents: int) -> str:
 
 def local_time(ts: int, tz: ZoneInfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M")
-
-
-_HTML = Environment(autoescape=True).from_string(
-    """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8">
-<title>Relevé {{ s.settlement_id }} — {{ p.name }}</title>
-<style>
-body { font: 11pt/1.4 sans-serif; margin: 2em; color: #000; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border-bottom: 1px solid #999; padding: .2em .5em; text-align: left; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
-tfoot td { font-weight: bold; border-top: 2px solid #000; }
-@media print { body { margin: 0; } }
-</style></head><body><main>
-<h1>Relevé de paiements / <span lang="nl">Betalingsoverzicht</span> /
- <span lang="en">Payment statement</span></h1>
-<p><strong>{{ caisse }}</strong> → <strong>{{ p.name }}</strong> ({{ p.merchant_id }})</p>
-<dl>
-<dt>Règlement / <span lang="nl">Afrekening</span> / <span lang="en">Settlement</span></dt>
-<dd>{{ s.settlement_id }},
- {{ until }} ({{ tz }})</dd>
-<dt>Virement / <span lang="nl">Overschrijving</span> / <span lang="en">Transfer</span></dt>
-<dd>{{ total }} → {{ p.iban }},
- référence <code>{{ p.reference }}</code></dd>
-</dl>
-<table><thead><tr><th scope="col">Date</th><th scope="col">Token</th>
-<th scope="col" class="n">Montant</th><th scope="col">Statut</th></tr>
-</thead><tbody>
-{% for r in rows %}<tr><td>{{ r.date }}</td><td><code>{{ r.token_id }}</code></td>
-<td class="n">{{ r.amount }}</td><td>{{ r.status }}</td></tr>
-{% endfor %}</tbody>
-<tfoot><tr><td colspan="2">Total payé / <span lang="nl">betaald</span> / <span lang="en">paid</span>
- ({{ p.payments }})</td>
-<td class="n">{{ total }}</td><td></td></tr>
-{% if p.withheld %}<tr><td colspan="2">Retenu / <span lang="nl">ingehouden</span> /
- <span lang="en">withheld</span> ({{ p.withheld }})</td>
-<td class="n">{{ withheld }}</td><td></td></tr>{% endif %}</tfoot></table>
-{% if p.withheld %}<p lang="en">Withheld payments conflict with a payment another shop
-accepted first; the caisse reviews them and may release them in a later settlement.</p>{% endif %}
-</main></body></html>
-"""
-)
 
 
 async def statement_data(
@@ -133,7 +94,8 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
         )
         return out.getvalue().encode("utf-8")
     until = local_time(settlement["until_ts"], tz)
-    html = _HTML.render(
+    html = pages.render(
+        "statement.html",
         s=settlement,
         p=payout,
         rows=rows,

@@ -25,7 +25,7 @@ async def _two_tills(api: Any) -> tuple[Any, Any]:
     first = await api.enroll()
     async with api.ctx.storage.transaction() as q:
         out = await merchants.new_enrollment_code(q, api.cfg, first.merchant_id, api.now)
-    second = server_helpers.Shop(first.merchant_id, out["enrollment_code"], SigningKey.generate())
+    second = server_helpers.Shop(first.merchant_id, out.enrollment_code, SigningKey.generate())
     return first, await api.enroll(second)
 
 
@@ -37,7 +37,7 @@ async def _upload(api: Any, till: Any, member: Any, seq: int) -> Any:
 async def _revoked_at(api: Any, till: Any) -> int | None:
     async with api.ctx.storage.read() as q:
         rows = await merchants.devices(q, till.merchant_id)
-    return next(d["revoked_at"] for d in rows if d["key"] == _key(till))
+    return next(d.revoked_at for d in rows if d.key == _key(till))
 
 
 async def _audit(api: Any) -> list[Any]:

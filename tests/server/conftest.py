@@ -201,7 +201,7 @@ class Harness:
     async def add_member(self, name: str = "Test member") -> Member:
         async with self.ctx.storage.transaction() as q:
             out = await members.add_member(q, self.cfg, name=name, email=None, now=self.now)
-        return Member(out["member_id"], out["activation_code"], SigningKey.generate())
+        return Member(out.member_id, out.activation_code, SigningKey.generate())
 
     async def activate(self, member: Member | None = None) -> Member:
         member = member or await self.add_member()
@@ -218,7 +218,7 @@ class Harness:
             out = await merchants.add_merchant(
                 q, self.cfg, name=name, iban="BE71 0961 2345 6769", bic=None, now=self.now
             )
-        return Shop(out["merchant_id"], out["enrollment_code"], SigningKey.generate())
+        return Shop(out.merchant_id, out.enrollment_code, SigningKey.generate())
 
     async def enroll(self, shop: Shop | None = None) -> Shop:
         shop = shop or await self.add_shop()

@@ -54,7 +54,7 @@ async def test_a_suspended_merchant_cannot_upload_nor_enrol(api):
     r = await api.client.post(
         "/api/v1/merchant/enroll",
         json={
-            "code": second["enrollment_code"],
+            "code": second.enrollment_code,
             "public_key": b64url_encode(bytes(SigningKey.generate().verify_key)),
         },
     )

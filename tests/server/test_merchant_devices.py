@@ -21,13 +21,13 @@ pytestmark = pytest.mark.anyio
 
 async def _second_till(api, shop: Shop) -> Shop:
     async with api.ctx.storage.transaction() as q:
-        code = (await merchants.new_enrollment_code(q, api.cfg, shop.merchant_id, api.now))[
-            "enrollment_code"
-        ]
+        code = (
+            await merchants.new_enrollment_code(q, api.cfg, shop.merchant_id, api.now)
+        ).enrollment_code
     return await api.enroll(Shop(shop.merchant_id, code, SigningKey.generate()))
 
 
-async def _revoke(api, shop: Shop) -> dict:
+async def _revoke(api, shop: Shop) -> merchants.DeviceRevoked:
     async with api.ctx.storage.transaction() as q:
         return await merchants.revoke_device(
             q, shop.merchant_id, b64url_encode(bytes(shop.key.verify_key)), api.now
@@ -41,7 +41,7 @@ async def test_a_revoked_tills_uploads_are_refused_and_the_shops_other_till_stil
     t = api.now
     unsent = [scan(member.pay(300, 1, 300, t - 30), t - 20)]
     result = await _revoke(api, stolen)
-    assert result["newly_revoked"] and result["revoked_at"] == api.now
+    assert result.newly_revoked and result.revoked_at == api.now
     before = await api.counts()
     r = await api.upload(stolen, unsent)
     assert r.status_code == 403 and r.json()["error"] == "KEY_REVOKED"
@@ -58,7 +58,7 @@ async def test_a_revoked_tills_uploads_are_refused_and_the_shops_other_till_stil
     r = await api.client.post(
         "/api/v1/merchant/enroll",
         json={
-            "code": code["enrollment_code"],
+            "code": code.enrollment_code,
             "public_key": b64url_encode(bytes(stolen.key.verify_key)),
         },
     )
@@ -68,7 +68,7 @@ async def test_a_revoked_tills_uploads_are_refused_and_the_shops_other_till_stil
 async def test_revoking_twice_is_harmless_and_a_key_of_another_shop_is_refused(api):
     a, b = await api.enroll(await api.add_shop("A")), await api.enroll(await api.add_shop("B"))
     await _revoke(api, a)
-    assert not (await _revoke(api, a))["newly_revoked"]
+    assert not (await _revoke(api, a)).newly_revoked
     with pytest.raises(merchants.MerchantError, match="not a scanner of"):
         async with api.ctx.storage.transaction() as q:
             await merchants.revoke_device(
@@ -97,7 +97,7 @@ def test_ssa_admin_lists_devices_and_revokes_one_by_key(admin):  # noqa: F811
                     )
                     await merchants.enroll(
                         q,
-                        code_hash=codes.code_hash(fresh["enrollment_code"]),
+                        code_hash=codes.code_hash(fresh.enrollment_code),
                         public_key=bytes(key.verify_key),
                         now=2,
                     )

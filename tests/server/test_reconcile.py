@@ -78,8 +78,8 @@ async def test_forks_at_three_shops_are_one_finding_with_the_tokens_and_the_memb
     assert tl.seq == summary.trust_list_seq
     assert bytes.fromhex(member.member_id) in tl.revoked_members
     proof = await findings.export_finding(api.ctx.storage, fork["finding_id"])
-    assert sorted(e["qr"] for e in proof["evidence"]) == sorted(qrs)
-    assert {tokens.decode_token(tokens.from_qr(e["qr"])).seq for e in proof["evidence"]} == {1}
+    assert sorted(e.qr for e in proof.evidence) == sorted(qrs)
+    assert {tokens.decode_token(tokens.from_qr(e.qr)).seq for e in proof.evidence} == {1}
     # Listed once: the next night finds nothing new.
     later = await run(api)
     assert later.double_spends == [] and later.findings_new == 0
@@ -98,9 +98,7 @@ async def test_a_late_fork_joins_the_existing_finding_and_is_paid_once(api):
     second = await run(api)
     assert first.findings_new == 1 and second.findings_new == 0 and second.findings_updated == 1
     (fork,) = await findings.list_findings(api.ctx.storage)
-    assert (
-        len((await findings.export_finding(api.ctx.storage, fork["finding_id"]))["evidence"]) == 3
-    )
+    assert len((await findings.export_finding(api.ctx.storage, fork.finding_id)).evidence) == 3
     assert second.payments == 1 and second.total_cents == 300
     assert not await paid_twice(api)
 
@@ -117,7 +115,7 @@ async def test_a_cumulative_total_that_ignores_a_payment_seen_elsewhere_is_a_con
     (finding,) = summary.double_spends
     assert finding["kind"] == CONTRADICTION and finding["amount_cents"] == 500
     proof = await findings.export_finding(api.ctx.storage, finding["finding_id"])
-    assert sorted(e["qr"] for e in proof["evidence"]) == sorted([honest, ignores])
+    assert sorted(e.qr for e in proof.evidence) == sorted([honest, ignores])
 
 
 async def test_cloned_wallet_chains_are_forks_and_over_allowance_and_first_policy_withholds(api):

@@ -37,7 +37,7 @@ async def _reactivate(api, member):
     old = (member.key, member.credential)
     async with api.ctx.storage.transaction() as q:
         fresh = await members.new_activation_code(q, api.cfg, member.member_id, api.now)
-    member.code, member.key = fresh["activation_code"], SigningKey.generate()
+    member.code, member.key = fresh.activation_code, SigningKey.generate()
     await api.activate(member)
     return old
 
@@ -86,7 +86,7 @@ async def test_an_old_phones_late_payments_over_the_months_allowance_are_one_fin
     # Default policy: every shop accepted a valid token in good faith and is paid.
     assert summary.payments == 3 and summary.total_cents == allowance + 4000
     proof = await findings.export_finding(api.ctx.storage, finding["finding_id"])
-    assert sorted(e["qr"] for e in proof["evidence"]) == sorted([first, offline, new_phone])
+    assert sorted(e.qr for e in proof.evidence) == sorted([first, offline, new_phone])
     # Recorded once: nothing new the next night; a later old-phone payment joins it.
     assert (await run(api)).findings_new == 0
     later = _old_pay(old, 500, 3, allowance - 500, t0 + 20)
@@ -95,7 +95,7 @@ async def test_an_old_phones_late_payments_over_the_months_allowance_are_one_fin
     again = await run(api)
     assert again.findings_new == 0 and again.findings_updated == 1
     (listed,) = await findings.list_findings(api.ctx.storage, kind=MEMBER_OVER_ALLOWANCE)
-    assert listed["amount_cents"] == 4500 and listed["finding_id"] == finding["finding_id"]
+    assert listed.amount_cents == 4500 and listed.finding_id == finding["finding_id"]
     assert len(await findings.list_findings(api.ctx.storage)) == 1
     assert not await paid_twice(api)
 

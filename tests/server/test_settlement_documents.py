@@ -122,8 +122,8 @@ async def test_a_paper_voucher_used_at_two_shops_is_found_and_revoked_in_the_tru
     )
     api.clock.advance(30)
     now = api.now
-    assert (await upload_ok(api, a, [scan(voucher["qr"], now - 20)]))["received"] == 1
-    assert (await upload_ok(api, b, [scan(voucher["qr"], now - 10)]))["duplicates"] == 1
+    assert (await upload_ok(api, a, [scan(voucher.qr, now - 20)]))["received"] == 1
+    assert (await upload_ok(api, b, [scan(voucher.qr, now - 10)]))["duplicates"] == 1
     summary = await run(api)
     (finding,) = summary.double_spends
     assert finding["kind"] == VOUCHER_REUSE and finding["amount_cents"] == 2500
@@ -133,10 +133,10 @@ async def test_a_paper_voucher_used_at_two_shops_is_found_and_revoked_in_the_tru
     from keys.trust_list import open_trust_list
 
     tl = open_trust_list(body, bytes(api.keys.root.verify_key))
-    assert bytes.fromhex(voucher["voucher_id"]) in tl.revoked_vouchers
+    assert bytes.fromhex(voucher.voucher_id) in tl.revoked_vouchers
     proof = await findings.export_finding(api.ctx.storage, finding["finding_id"])
-    assert [e["merchant_id"] for e in proof["evidence"]] == [a.merchant_id, b.merchant_id]
-    assert tokens.decode_token(tokens.from_qr(proof["evidence"][0]["qr"])).amount_cents == 2500
+    assert [e.merchant_id for e in proof.evidence] == [a.merchant_id, b.merchant_id]
+    assert tokens.decode_token(tokens.from_qr(proof.evidence[0].qr)).amount_cents == 2500
 
 
 async def test_the_monthly_report_adds_up(api):
@@ -149,13 +149,30 @@ async def test_the_monthly_report_adds_up(api):
 
     month = period_at(api.now, ZoneInfo(api.cfg.timezone)).name
     report = await monthly_report(api.ctx.storage, api.cfg, month)
-    assert report["members"]["total"] == 3
-    assert report["allowances"]["credentials"] == 3
-    assert report["allowances"]["issued_cents"] == 3 * api.cfg.allowance_cents
-    assert report["allowances"]["spent_cents"] == summary.total_cents
-    assert (
-        report["allowances"]["unspent_cents"] == 3 * api.cfg.allowance_cents - summary.total_cents
-    )
-    assert sum(s["paid_cents"] for s in report["shops"]) == summary.total_cents
-    assert report["rejected"] == {"OVER_ALLOWANCE": 1}
+    assert report.members["total"] == 3
+    assert report.allowances.credentials == 3
+    assert report.allowances.issued_cents == 3 * api.cfg.allowance_cents
+    assert report.allowances.spent_cents == summary.total_cents
+    assert report.allowances.unspent_cents == 3 * api.cfg.allowance_cents - summary.total_cents
+    assert sum(s.paid_cents for s in report.shops) == summary.total_cents
+    assert report.rejected == {"OVER_ALLOWANCE": 1}
     assert "OVER_ALLOWANCE" in report_html(report)
+
+
+async def test_the_printable_pages_escape_what_the_caisse_typed(api):
+    """Statement and report come from autoescaped templates: a shop's name stays text."""
+    from zoneinfo import ZoneInfo
+
+    from server.periods import period_at
+
+    name = '<b onclick="x()">Bio</b> & Co'
+    shop = await api.enroll(await api.add_shop(name))
+    member = await api.activate()
+    await upload_ok(api, shop, [scan(member.pay(1000, 1, 1000, api.now - 30), api.now - 20)])
+    await run(api)
+    escaped = "&lt;b onclick=&#34;x()&#34;&gt;Bio&lt;/b&gt; &amp; Co"
+    page = (await first_statement(api, shop, "html")).decode()
+    assert escaped in page and "<b " not in page
+    month = period_at(api.now, ZoneInfo(api.cfg.timezone)).name
+    page = report_html(await monthly_report(api.ctx.storage, api.cfg, month))
+    assert escaped in page and "<b " not in page

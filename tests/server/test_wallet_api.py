@@ -124,7 +124,7 @@ async def test_reactivating_on_a_new_phone_revokes_the_old_credential(api):
     async with api.ctx.storage.transaction() as q:
         fresh = await members.new_activation_code(q, api.cfg, member.member_id, api.now)
     old_credential = tokens.decode_token(member.credential)
-    member.code, member.key = fresh["activation_code"], SigningKey.generate()
+    member.code, member.key = fresh.activation_code, SigningKey.generate()
     await api.activate(member)
     tl = open_trust_list(
         (await api.client.get("/api/v1/trust-list")).content, api.keys.root.verify_key.encode()

@@ -8,16 +8,27 @@ which ends its open sessions. Both are written to the audit log.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from server.console.auth.passwords import hash_password, password_problem, verify_password
 from server.console.auth.sessions import ROLES
+from server.errors import DomainError
 from server.storage.core import Storage
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,190}\.[^@\s]{2,}$")
 
 
-class AccountError(ValueError):
+class AccountError(DomainError):
     """An account cannot be created or changed; the message says why."""
+
+    code = "INVALID_ACCOUNT"
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSaved:
+    email: str
+    role: str
+    created: bool  # False: the account existed; its password and role were set again
 
 
 def normalize_email(email: str) -> str:
@@ -26,7 +37,7 @@ def normalize_email(email: str) -> str:
 
 async def add_user(
     storage: Storage, *, email: str, password: str, role: str, now: int, actor: str = "cli"
-) -> dict:
+) -> AccountSaved:
     email = normalize_email(email)
     if not EMAIL.match(email):
         raise AccountError(f"invalid e-mail address {email!r:.80}")
@@ -44,7 +55,7 @@ async def add_user(
         await q.console.append_audit(
             actor=actor, action=action, target=email, detail={"role": role}, now=now
         )
-    return {"email": email, "role": role, "created": bool(created)}
+    return AccountSaved(email, role, bool(created))
 
 
 async def check_login(storage: Storage, email: str, password: str) -> str | None:

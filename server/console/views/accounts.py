@@ -8,23 +8,15 @@ own account, so the caisse always keeps at least one admin who can log in.
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.responses import Response
 
+from server.console import lookups
 from server.console.auth.accounts import EMAIL, normalize_email
 from server.console.auth.passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from server.console.auth.sessions import OPERATOR, ROLES
-from server.console.call import Call, problem
+from server.console.call import Call
 from server.console.forms import Errors
-
-
-async def _account(call: Call) -> Any:
-    email = normalize_email(call.path_param("email"))
-    if not EMAIL.match(email):
-        return None
-    async with call.ctx.storage.read() as q:
-        return await q.console.admin_user(email)
+from server.errors import Conflict
 
 
 async def account_list(call: Call) -> Response:
@@ -89,14 +81,10 @@ async def account_create(call: Call) -> Response:
 
 
 async def _set_disabled(call: Call, disable: bool) -> Response:
-    account = await _account(call)
-    if account is None:
-        return problem(call, 404, call._("There is no such account."))
+    account = await lookups.account(call)
     email = account["email"]
     if disable and call.user is not None and email == call.user.email:
-        return problem(
-            call, 409, call._("You cannot disable your own account: ask another administrator.")
-        )
+        raise Conflict(call._("You cannot disable your own account: ask another administrator."))
     async with call.ctx.storage.transaction() as q:
         changed = await q.console.set_admin_disabled(email, call.now() if disable else None)
         if changed:
@@ -113,16 +101,12 @@ async def account_enable(call: Call) -> Response:
 
 
 async def account_password_form(call: Call) -> Response:
-    account = await _account(call)
-    if account is None:
-        return problem(call, 404, call._("There is no such account."))
+    account = await lookups.account(call)
     return call.render("account_password.html", {"account": account, "errors": Errors()})
 
 
 async def account_password(call: Call) -> Response:
-    account = await _account(call)
-    if account is None:
-        return problem(call, 404, call._("There is no such account."))
+    account = await lookups.account(call)
     errors = Errors()
     password = _secret(call, "password")
     _check_password(call, password, _secret(call, "password2"), errors)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from starlette.responses import Response
 
 from server.config import DAY
-from server.console.call import Call, problem
+from server.console import lookups
+from server.console.call import Call
+from server.console.lookups import MERCHANT_ID
 from server.console.pagination import paginate
-from server.console.views.shops import MERCHANT_ID
 
-BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 PAGE_SIZE = 50
 
 
@@ -38,13 +36,9 @@ async def batch_list(call: Call) -> Response:
 
 
 async def batch_detail(call: Call) -> Response:
-    merchant_id, batch_id = call.path_param("merchant_id"), call.path_param("batch_id")
-    if not MERCHANT_ID.match(merchant_id) or not BATCH_ID.match(batch_id):
-        return problem(call, 404, call._("There is no such batch."))
+    batch = await lookups.batch(call)
+    merchant_id, batch_id = batch["merchant_id"], batch["batch_id"]
     async with call.ctx.storage.read() as q:
-        batch = await q.batch(merchant_id, batch_id)
-        scans = await q.console.batch_scans(merchant_id, batch_id) if batch else []
+        scans = await q.console.batch_scans(merchant_id, batch_id)
         shop = await q.merchant(merchant_id)
-    if batch is None:
-        return problem(call, 404, call._("There is no such batch."))
     return call.render("batch.html", {"batch": batch, "scans": scans, "shop": shop})

@@ -68,7 +68,7 @@ async def rotate(call: Call) -> Response:
     assert isinstance(passphrase, str)
     now = call.now()
     out = await rotate_issuer_key(Caisse(c.config, c.storage), passphrase, c.keyring.root, now)
-    kid = bytes.fromhex(out["issuer_kid"])
+    kid = bytes.fromhex(out.issuer_kid)
     async with c.storage.read() as q:
         row = next(r for r in await q.issuer_keys() if bytes(r["kid"]) == kid)
     key = await asyncio.to_thread(
@@ -76,9 +76,7 @@ async def rotate(call: Call) -> Response:
     )
     c.keyring.issuers[kid] = key
     async with c.storage.transaction() as q:
-        await call.audit(
-            q, "keys.rotate", out["issuer_kid"], {"trust_list_seq": out["trust_list_seq"]}
-        )
+        await call.audit(q, "keys.rotate", out.issuer_kid, {"trust_list_seq": out.trust_list_seq})
     return call.redirect("keys", done="rotated")
 
 

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
-from typing import Any
+from dataclasses import asdict
 
 from markupsafe import Markup
 from starlette.responses import Response
 
 from server.caisse import members
-from server.console.call import Call, problem
+from server.console import lookups
+from server.console.call import Call
 from server.console.forms import Errors, upload
 from server.console.i18n import LANGUAGES
 from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error
 from server.console.pagination import paginate
 from server.console.qr import qr_svg
+from server.errors import Conflict, Invalid
 from server.storage.core import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
 
-MEMBER_ID = re.compile(r"^[0-9a-f]{16}$")
 STATUSES = (MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED)
 PAGE_SIZE = 25
 
@@ -108,40 +108,32 @@ async def member_create(call: Call) -> Response:
         out = await members.add_member(
             q, call.ctx.config, name=name, email=email or None, now=call.now()
         )
-        await q.console.set_member_language(out["member_id"], language)
-        await call.audit(q, "member.add", out["member_id"], {"language": language})
+        await q.console.set_member_language(out.member_id, language)
+        await call.audit(q, "member.add", out.member_id, {"language": language})
     return _code_page(call, out, name, language, created=True)
 
 
-def _code_page(call: Call, out: dict, name: str, language: str, *, created: bool) -> Response:
-    url = out["activation_url"]
+def _code_page(
+    call: Call, out: members.ActivationCode, name: str, language: str, *, created: bool
+) -> Response:
+    url = out.activation_url
     return call.render(
         "member_code.html",
         {
-            "member_id": out["member_id"],
+            "member_id": out.member_id,
             "name": name,
             "link": url,
-            "code": out["activation_code"],
+            "code": out.activation_code,
             "created": created,
-            "trust_list_seq": out.get("trust_list_seq"),
+            "trust_list_seq": getattr(out, "trust_list_seq", None),  # a re-enrolment's
             "qr": qr_svg(url, label=call._("QR code of the activation link")),
-            "letter": letter(call, language, name=name, url=url, code=out["activation_code"]),
+            "letter": letter(call, language, name=name, url=url, code=out.activation_code),
         },
     )
 
 
-async def _member_or_404(call: Call) -> Any:
-    member_id = call.path_param("member_id")
-    if not MEMBER_ID.match(member_id):
-        return None
-    async with call.ctx.storage.read() as q:
-        return await q.member(member_id)
-
-
 async def member_detail(call: Call) -> Response:
-    member = await _member_or_404(call)
-    if member is None:
-        return problem(call, 404, call._("There is no such member."))
+    member = await lookups.member(call)
     async with call.ctx.storage.read() as q:
         credentials = await q.console.member_credentials(member["member_id"])
         language = await q.console.member_language(member["member_id"])
@@ -158,17 +150,13 @@ async def member_detail(call: Call) -> Response:
 
 async def member_code(call: Call) -> Response:
     """A new activation code for a member who never activated (letter lost, code expired)."""
-    member = await _member_or_404(call)
-    if member is None:
-        return problem(call, 404, call._("There is no such member."))
+    member = await lookups.member(call)
     if member["status"] != MEMBER_PENDING:
-        return problem(
-            call,
-            409,
+        raise Conflict(
             call._(
                 "Only a member who has not activated a wallet yet "
                 "gets a new code this way; use “Lost phone”."
-            ),
+            )
         )
     language = _language(call)
     async with call.ctx.storage.transaction() as q:
@@ -187,11 +175,9 @@ async def member_revoke_confirm(call: Call) -> Response:
 
 
 async def _confirm(call: Call, action: str) -> Response:
-    member = await _member_or_404(call)
-    if member is None:
-        return problem(call, 404, call._("There is no such member."))
+    member = await lookups.member(call)
     if member["status"] == MEMBER_REVOKED:
-        return problem(call, 409, call._("This member is already revoked."))
+        raise Conflict(call._("This member is already revoked."))
     async with call.ctx.storage.read() as q:
         language = await q.console.member_language(member["member_id"])
     return call.render(
@@ -201,9 +187,7 @@ async def _confirm(call: Call, action: str) -> Response:
 
 
 async def member_reenrol(call: Call) -> Response:
-    member = await _member_or_404(call)
-    if member is None:
-        return problem(call, 404, call._("There is no such member."))
+    member = await lookups.member(call)
     language = _language(call)
     try:
         async with call.ctx.storage.transaction() as q:
@@ -212,36 +196,32 @@ async def member_reenrol(call: Call) -> Response:
             )
             await q.console.set_member_language(member["member_id"], language)
             await call.audit(
-                q, "member.reenrol", member["member_id"], {"trust_list_seq": out["trust_list_seq"]}
+                q, "member.reenrol", member["member_id"], {"trust_list_seq": out.trust_list_seq}
             )
     except members.MemberError:
-        return problem(
-            call, 409, call._("This member is revoked: a revoked member cannot get a new wallet.")
-        )
+        raise Conflict(
+            call._("This member is revoked: a revoked member cannot get a new wallet.")
+        ) from None
     return _code_page(call, out, member["name"], language, created=False)
 
 
 async def member_revoke(call: Call) -> Response:
-    member = await _member_or_404(call)
-    if member is None:
-        return problem(call, 404, call._("There is no such member."))
+    member = await lookups.member(call)
     try:
         async with call.ctx.storage.transaction() as q:
             out = await members.revoke_member(
                 q, call.ctx.config, call.ctx.keyring.root, member["member_id"], call.now()
             )
             await call.audit(
-                q, "member.revoke", member["member_id"], {"trust_list_seq": out["trust_list_seq"]}
+                q, "member.revoke", member["member_id"], {"trust_list_seq": out.trust_list_seq}
             )
     except members.MemberError:
-        return problem(call, 409, call._("This member is already revoked."))
+        raise Conflict(call._("This member is already revoked.")) from None
     return call.redirect("member", done="revoked", member_id=member["member_id"])
 
 
 async def member_payments(call: Call) -> Response:
-    member = await _member_or_404(call)
-    if member is None:
-        return problem(call, 404, call._("There is no such member."))
+    member = await lookups.member(call)
     async with call.ctx.storage.read() as q:
         rows = await q.console.member_payments(bytes(member["sub"]))
     spent = sum(r["amount_cents"] or 0 for r in rows if r["status"] == "accepted")
@@ -321,15 +301,15 @@ async def member_import_confirm(call: Call) -> Response:
     rows, _ignored = _preview(call, text)
     good = [r for r in rows if not r["error"]]
     if not good:
-        return problem(call, 400, call._("There is no valid line to import."))
+        raise Invalid(call._("There is no valid line to import."))
     created = []
     async with call.ctx.storage.transaction() as q:
         for row in good:
             out = await members.add_member(
                 q, call.ctx.config, name=row["name"], email=row["email"] or None, now=call.now()
             )
-            await q.console.set_member_language(out["member_id"], language)
-            created.append({**out, "name": row["name"]})
+            await q.console.set_member_language(out.member_id, language)
+            created.append({"name": row["name"], **asdict(out)})
         await call.audit(
             q, "member.import", None, {"created": len(created), "refused": len(rows) - len(good)}
         )

@@ -6,33 +6,26 @@ reads forms, shows results and writes the audit log.
 
 from __future__ import annotations
 
-import re
-
 from starlette.responses import Response
 
-from server.console import ledger
-from server.console.call import Call, problem
-from server.console.views.shops import MERCHANT_ID, shop_or_none
+from server.console import ledger, lookups
+from server.console.call import Call
+from server.console.lookups import MERCHANT_ID
+from server.errors import Conflict, Invalid, NotFound
 from server.ledger.findings import DECISIONS, FindingError, export_finding, list_findings
 from server.ledger.findings import decide as record
-from server.ledger.reconcile import ReconcileError, reconcile
+from server.ledger.reconcile import reconcile
 from server.ledger.sepa import SepaError, export_sepa
 from server.ledger.statements import FORMATS, StatementError
 from server.ledger.statements import statement as make
 
-FINDING_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_NOTE = 1000
-
-
-def _settlement_id(call: Call) -> int | None:
-    raw = call.path_param("settlement_id")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 12 else None
 
 
 async def reconciliation(call: Call) -> Response:
 
     pending = await list_findings(call.ctx.storage, pending_only=True, limit=200)
-    decided = [f for f in await list_findings(call.ctx.storage, limit=200) if f["decision"]]
+    decided = [f for f in await list_findings(call.ctx.storage, limit=200) if f.decision]
     return call.render(
         "reconciliation.html",
         {
@@ -50,12 +43,7 @@ async def run(call: Call) -> Response:
     # "Today included" means up to and including this second: a scan synced a moment
     # ago carries the current second as its time.
     until = call.now() + 1 if call.field("include_today", 5) == "yes" else None
-    try:
-        summary = await reconcile(
-            c.storage, c.config, now=call.now(), until=until, root=c.keyring.root
-        )
-    except ReconcileError as exc:
-        return problem(call, 400, str(exc))
+    summary = await reconcile(c.storage, c.config, now=call.now(), until=until, root=c.keyring.root)
     async with c.storage.transaction() as q:
         await call.audit(
             q,
@@ -73,13 +61,11 @@ async def run(call: Call) -> Response:
 
 async def finding(call: Call) -> Response:
 
-    finding_id = call.path_param("finding_id")
+    finding_id = lookups.finding_id(call)
     try:
-        if not FINDING_ID.match(finding_id):
-            raise FindingError("bad id")
         item = await export_finding(call.ctx.storage, finding_id)
     except FindingError:
-        return problem(call, 404, call._("There is no such finding."))
+        raise NotFound(call._("There is no such finding.")) from None
     async with call.ctx.storage.read() as q:
         names = {m["merchant_id"]: m["name"] for m in await q.merchants()}
     return call.render(
@@ -89,34 +75,27 @@ async def finding(call: Call) -> Response:
 
 async def decide(call: Call) -> Response:
 
-    finding_id = call.path_param("finding_id")
+    finding_id = lookups.finding_id(call)
     decision = call.field("decision", 20)
     note = call.field("note", MAX_NOTE + 1)
-    if not FINDING_ID.match(finding_id):
-        return problem(call, 404, call._("There is no such finding."))
     if decision not in DECISIONS or len(note) > MAX_NOTE or any(ord(ch) < 32 for ch in note):
-        return problem(
-            call,
-            400,
+        raise Invalid(
             call._(
                 "Choose a decision; the note must be one line of at most %(n)s characters.",
                 n=MAX_NOTE,
-            ),
+            )
         )
     try:
         await record(call.ctx.storage, finding_id, decision, note or None, call.now())
     except FindingError:
-        return problem(call, 404, call._("There is no such finding."))
+        raise NotFound(call._("There is no such finding.")) from None
     async with call.ctx.storage.transaction() as q:
         await call.audit(q, "finding.decide", finding_id, {"decision": decision})
     return call.redirect("finding", done="decided", finding_id=finding_id)
 
 
 async def settlement(call: Call) -> Response:
-    sid = _settlement_id(call)
-    row, payouts = await ledger.settlement(call, sid) if sid is not None else (None, [])
-    if row is None:
-        return problem(call, 404, call._("There is no such settlement."))
+    row, payouts = await lookups.settlement(call)
     sepa_ready = (
         bool(call.ctx.config.sepa_debtor_iban)
         if hasattr(call.ctx.config, "sepa_debtor_iban")
@@ -127,15 +106,13 @@ async def settlement(call: Call) -> Response:
 
 async def sepa(call: Call) -> Response:
 
-    sid = _settlement_id(call)
-    if sid is None:
-        return problem(call, 404, call._("There is no such settlement."))
+    sid = lookups.found(lookups.settlement_id(call), call._("There is no such settlement."))
     try:
         export = await export_sepa(
             call.ctx.storage, call.ctx.config, now=call.now(), settlement_id=sid
         )
     except SepaError as exc:
-        return problem(call, 409, call._("The SEPA file cannot be made: %(why)s", why=str(exc)))
+        raise Conflict(call._("The SEPA file cannot be made: %(why)s", why=exc.message)) from None
     async with call.ctx.storage.transaction() as q:
         await call.audit(
             q,
@@ -152,10 +129,11 @@ async def sepa(call: Call) -> Response:
 
 async def statement(call: Call) -> Response:
 
-    sid, merchant_id = _settlement_id(call), call.path_param("merchant_id")
+    sid, merchant_id = lookups.settlement_id(call), call.path_param("merchant_id")
     fmt = call.param("format", 10) or "html"
+    missing = call._("There is no such statement.")
     if sid is None or not MERCHANT_ID.match(merchant_id) or fmt not in FORMATS:
-        return problem(call, 404, call._("There is no such statement."))
+        raise NotFound(missing)
     try:
         body = await make(
             call.ctx.storage,
@@ -166,7 +144,7 @@ async def statement(call: Call) -> Response:
             now=call.now(),
         )
     except StatementError:
-        return problem(call, 404, call._("There is no such statement."))
+        raise NotFound(missing) from None
     media = {
         "csv": "text/csv; charset=utf-8",
         "html": "text/html; charset=utf-8",
@@ -179,8 +157,6 @@ async def statement(call: Call) -> Response:
 
 
 async def shop_payouts(call: Call) -> Response:
-    shop = await shop_or_none(call)
-    if shop is None:
-        return problem(call, 404, call._("There is no such shop."))
+    shop = await lookups.shop(call)
     rows = await ledger.shop_payouts(call, shop["merchant_id"])
     return call.render("shop_payouts.html", {"shop": shop, "rows": rows})

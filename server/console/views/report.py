@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
-from server.console.call import Call, problem
+from server.console.call import Call
+from server.errors import Invalid
 from server.ledger.reports import ReportError, monthly_report
 from server.periods import period_at
 
@@ -29,9 +30,9 @@ async def report(call: Call) -> Response:
     try:
         data = await monthly_report(call.ctx.storage, call.ctx.config, month)
     except ReportError:
-        return problem(
-            call, 400, call._("Choose a month between 2000 and 9998, like %(m)s.", m=this_month)
-        )
+        raise Invalid(
+            call._("Choose a month between 2000 and 9998, like %(m)s.", m=this_month)
+        ) from None
     before, after = _neighbours(month)
     return call.render(
         "report.html",
@@ -41,7 +42,7 @@ async def report(call: Call) -> Response:
             "before": before if before >= "2000-01" else None,
             "after": after if after <= this_month else None,
             "this_month": this_month,
-            "findings_total": sum(f["count"] for f in data["findings"]),
-            "rejected_total": sum(data["rejected"].values()),
+            "findings_total": sum(f.count for f in data.findings),
+            "rejected_total": sum(data.rejected.values()),
         },
     )

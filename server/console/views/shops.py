@@ -5,20 +5,17 @@ The detail lists the shop's tills; revoking one is in ``views_tills``.
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from starlette.responses import Response
 
 from server.caisse import merchants
 from server.config import DAY
-from server.console.call import Call, problem
+from server.console import lookups
+from server.console.call import Call
 from server.console.forms import Errors
 from server.console.qr import qr_svg
 from server.console.tills import tills_of
+from server.errors import Conflict
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
-
-MERCHANT_ID = re.compile(r"^[a-z0-9-]{1,60}$")
 
 
 async def shop_list(call: Call) -> Response:
@@ -67,16 +64,16 @@ async def shop_create(call: Call) -> Response:
         out = await merchants.add_merchant(
             q, call.ctx.config, name=name, iban=iban, bic=bic or None, now=call.now()
         )
-        await call.audit(q, "shop.add", out["merchant_id"])
+        await call.audit(q, "shop.add", out.merchant_id)
     return _code_page(call, out, name, created=True)
 
 
-def _code_page(call: Call, out: dict, name: str, *, created: bool) -> Response:
-    code = out["enrollment_code"]
+def _code_page(call: Call, out: merchants.EnrollmentCode, name: str, *, created: bool) -> Response:
+    code = out.enrollment_code
     return call.render(
         "shop_code.html",
         {
-            "merchant_id": out["merchant_id"],
+            "merchant_id": out.merchant_id,
             "name": name,
             "code": code,
             "created": created,
@@ -86,19 +83,8 @@ def _code_page(call: Call, out: dict, name: str, *, created: bool) -> Response:
     )
 
 
-async def shop_or_none(call: Call) -> Any:
-    """The shop of the path, or None (unknown or malformed id)."""
-    merchant_id = call.path_param("merchant_id")
-    if not MERCHANT_ID.match(merchant_id):
-        return None
-    async with call.ctx.storage.read() as q:
-        return await q.merchant(merchant_id)
-
-
 async def shop_detail(call: Call) -> Response:
-    shop = await shop_or_none(call)
-    if shop is None:
-        return problem(call, 404, call._("There is no such shop."))
+    shop = await lookups.shop(call)
     async with call.ctx.storage.read() as q:
         devices = await q.console.merchant_devices(shop["merchant_id"])
         batches, total = await q.console.batch_page(
@@ -119,11 +105,9 @@ async def shop_detail(call: Call) -> Response:
 
 
 async def shop_code(call: Call) -> Response:
-    shop = await shop_or_none(call)
-    if shop is None:
-        return problem(call, 404, call._("There is no such shop."))
+    shop = await lookups.shop(call)
     if shop["status"] != MERCHANT_ACTIVE:
-        return problem(call, 409, call._("This shop is suspended: resume it first."))
+        raise Conflict(call._("This shop is suspended: resume it first."))
     async with call.ctx.storage.transaction() as q:
         out = await merchants.new_enrollment_code(
             q, call.ctx.config, shop["merchant_id"], call.now()
@@ -133,9 +117,7 @@ async def shop_code(call: Call) -> Response:
 
 
 async def _set_status(call: Call, status: str, done: str) -> Response:
-    shop = await shop_or_none(call)
-    if shop is None:
-        return problem(call, 404, call._("There is no such shop."))
+    shop = await lookups.shop(call)
     async with call.ctx.storage.transaction() as q:
         await merchants.set_status(q, shop["merchant_id"], status, call.now())
         await call.audit(q, f"shop.{done}", shop["merchant_id"])
