@@ -16,8 +16,8 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
-from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keys import keystore
 from server.api import merchant, public, wallet
@@ -50,7 +50,7 @@ class AccessLog:
         started = time.perf_counter()
         status = 500
 
-        async def send_logged(message: dict) -> None:
+        async def send_logged(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
@@ -81,8 +81,8 @@ async def _refresh_loop(
             log.exception("trust list refresh failed")
 
 
-def _routes(wallet_dir: Path) -> list:
-    routes = [
+def _routes(wallet_dir: Path) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
         Route("/", public.index),
         Route("/healthz", public.healthz),
         Route("/api/v1/openapi.json", public.openapi),
@@ -140,7 +140,7 @@ def create_app(
     wallet_dir = Path(config.wallet_dir) if config.wallet_dir else WALLET_DIR
     app = Starlette(
         routes=_routes(wallet_dir),
-        exception_handlers=HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=HANDLERS,
         lifespan=lifespan,
     )
     app.state.ctx = context

@@ -26,7 +26,7 @@ async def code_request(request: Request, c: AppContext) -> tuple[bytes, bytes]:
     digest = codes.code_hash(code)  # type: ignore[arg-type]
     if digest is None:
         await invalid_code(request, c)
-    return digest, key  # type: ignore[return-value]
+    return digest, key
 
 
 async def invalid_code(request: Request, c: AppContext) -> NoReturn:

@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from nacl.signing import SigningKey
+
 from keys import keystore
 from keys.cli_args import glue_dash_values
 from server import config as config_mod
@@ -50,7 +52,7 @@ ERRORS = (
 DASH_VALUE_OPTIONS = ("--key", "--note", "--name")
 
 
-def _root(caisse: Caisse):  # type: ignore[no-untyped-def]
+def _root(caisse: Caisse) -> SigningKey:
     return load_root_key(caisse.config, keystore.passphrase_from_env_or_prompt())
 
 

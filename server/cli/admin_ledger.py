@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from nacl.signing import SigningKey
+
 from keys import keystore
 from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
@@ -62,7 +64,7 @@ class ProgressBar:
             self.stream.flush()
 
 
-def _root_if_available(caisse: Caisse, no_sign: bool):  # type: ignore[no-untyped-def]
+def _root_if_available(caisse: Caisse, no_sign: bool) -> SigningKey | None:
     """The root key when a passphrase can be had (env or terminal); None otherwise."""
     if no_sign:
         return None

@@ -90,7 +90,9 @@ class Call:
     def url(self, name: str, **params: Any) -> str:
         return self.request.url_for(name, **params).path
 
-    def render(self, template: str, values: dict[str, Any] | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    def render(
+        self, template: str, values: dict[str, Any] | None = None, status: int = 200
+    ) -> Response:
         return self.site.pages.render(self.request, template, values, user=self.user, status=status)
 
     def redirect(self, name: str, *, done: str | None = None, **params: Any) -> Response:

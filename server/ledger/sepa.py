@@ -147,6 +147,8 @@ async def export_sepa(
             digest = hashlib.sha256(body).digest()
             await q.ledger.insert_document(sid, SEPA_KEY, "sepa", now, digest, body)
             stored = await q.ledger.document(sid, SEPA_KEY, "sepa")
+    if stored is None:
+        raise SepaError("the SEPA file could not be stored")
     body = bytes(stored["body"])
     schema = "pain.001.001.09" if b"pain.001.001.09" in body[:400] else "pain.001.001.03"
     return SepaExport(sid, msg_id(config, sid), schema, count, total, body)

@@ -124,6 +124,8 @@ async def statement(
             settlement_id, merchant_id, fmt, now, hashlib.sha256(body).digest(), body
         )
         stored = await q.ledger.document(settlement_id, merchant_id, fmt)  # a concurrent issue won
+    if stored is None:
+        raise StatementError("the statement could not be stored")
     return bytes(stored["body"])
 
 
