@@ -51,3 +51,17 @@ def verify_oracle(node):
     oracle = VerifyOracle()
     yield oracle
     oracle.close()
+
+
+# -- the browser till ------------------------------------------------------------------
+
+TILL_VENDOR = ROOT / "till_pwa" / "vendor" / "zxing-wasm" / "reader" / "zxing_reader.wasm"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium_ready(service_missing, node) -> None:
+    if not CHROMIUM.exists():
+        service_missing("Debian chromium is not installed (apt-get install chromium)")
+    if not TILL_VENDOR.exists():
+        service_missing("the till's npm packages are not installed (npm ci)")
