@@ -139,3 +139,52 @@ def test_a_camera_that_stops_is_said_lost_and_comes_back(chromium, real_server) 
     expect(state).to_contain_text("La caméra s’est arrêtée")
     expect(state).to_have_attribute("data-state", "on", timeout=15_000)  # retried by itself
     page.context.close()
+
+
+IDB_JOURNAL = """async ({ trustList, root, merchant, scans }) => {
+  const { fromHex } = await import('/keys/js/bytes.js');
+  const { openTrustList } = await import('/keys/js/trust_list.js');
+  const store = await import('/till/js/store.js');
+  const list = await openTrustList(fromHex(trustList), fromHex(root));
+  const codes = [];
+  for (const [now, qr] of scans) {
+    codes.push((await store.judge(qr, { trustList: list, merchantId: merchant, now })).code);
+  }
+  const unsent = await store.unsentCount();
+  return { codes, unsent, batch: await store.pendingBatch(scans[0][0]) };
+}"""
+
+
+def test_the_indexeddb_journal_catches_replays_and_double_spending(chromium, real_server) -> None:
+    """Rule 13 against the till's own IndexedDB journal, across a reload of the page."""
+    from keys.sample import SampleCaisse
+    from tests.conftest import now_s
+
+    now = now_s()
+    caisse = SampleCaisse(now=now)
+    member = caisse.member()
+    first, second = member.pay(100, iat=now), member.pay(200, iat=now)
+    member.seq, member.cumulative_cents = 1, 100
+    fork = member.pay(50, iat=now)  # another seq 2 of the same credential
+    member.seq, member.cumulative_cents = 2, 150
+    contradicting = member.pay(10, iat=now)  # seq 3 whose cum leaves out seq 2's 200
+    voucher = caisse.voucher(500)
+    page = chromium.new_context().new_page()
+    page.goto(real_server.url + "/till/")
+    wait_ready(page)
+    args = {"trustList": caisse.signed_trust_list().hex(), "root": caisse.root_public_key.hex(),
+            "merchant": "m-idb"}  # fmt: skip
+    got = page.evaluate(IDB_JOURNAL, {**args, "scans": [(now, first), (now, second), (now, first),
+                                                        (now, voucher)]})  # fmt: skip
+    assert got["codes"] == ["OK", "OK", "REPLAY", "OK"]
+    batch = got["batch"]  # made, committed, not yet sent: a retry must carry the same id
+    assert [s["result"] for s in batch["scans"]] == ["OK", "OK", "OK"]
+    assert {s["trust_list_seq"] for s in batch["scans"]} == {caisse.seq}
+    page.reload()
+    wait_ready(page)
+    later = [(now, fork), (now, contradicting), (now, voucher), (now, "SSA1:x")]
+    got = page.evaluate(IDB_JOURNAL, {**args, "scans": later})
+    assert got["codes"] == ["DOUBLE_SPEND", "DOUBLE_SPEND", "REPLAY", "MALFORMED"]
+    assert got["unsent"] == 6  # every judged scan but the REPLAYs waits for the server
+    assert got["batch"] == batch  # the unsent batch again, unchanged, after a reload
+    page.context.close()
