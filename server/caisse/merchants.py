@@ -78,7 +78,18 @@ async def add_merchant(
     else:
         raise MerchantError("could not allocate a merchant id; try again")
     code = await _new_code(q, config, merchant_id, now)
-    return {"merchant_id": merchant_id, "enrollment_code": code}
+    return {
+        "merchant_id": merchant_id,
+        "enrollment_code": code,
+        "enrollment_url": enrollment_url(config, code),
+    }
+
+
+def enrollment_url(config: Config, code: str) -> str:
+    """The enrolment QR's text: the browser till at /till/ with the code in the fragment
+    (never sent to a server: a phone's camera app opens the till, which spends it).
+    ``ssa-scanner enroll --qr`` reads the same QR: the server URL and the code."""
+    return f"{config.base_url.rstrip('/')}/till/#enrol={code}"
 
 
 async def new_enrollment_code(q: Queries, config: Config, merchant_id: str, now: int) -> dict:
@@ -88,9 +99,11 @@ async def new_enrollment_code(q: Queries, config: Config, merchant_id: str, now:
         raise MerchantError(f"no merchant {merchant_id}")
     if merchant["status"] != MERCHANT_ACTIVE:
         raise MerchantError(f"merchant {merchant_id} is suspended")
+    code = await _new_code(q, config, merchant_id, now)
     return {
         "merchant_id": merchant_id,
-        "enrollment_code": await _new_code(q, config, merchant_id, now),
+        "enrollment_code": code,
+        "enrollment_url": enrollment_url(config, code),
     }
 
 
