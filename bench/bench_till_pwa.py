@@ -139,7 +139,7 @@ def frame_to_verdict(now: int) -> dict:
     from playwright.sync_api import sync_playwright
 
     from keys.sample import SampleCaisse
-    from tests.conftest import CHROMIUM_ARGS, serve_caisse
+    from tests.conftest import launch_chromium, serve_caisse
 
     caisse = SampleCaisse(now=now)
     members = [caisse.member(allowance_cents=1_000_000) for _ in range(FRAMES // 4)]
@@ -151,9 +151,11 @@ def frame_to_verdict(now: int) -> dict:
             serve_caisse(Path(tmp) / "caisse", caisse="be-bench") as server,
             sync_playwright() as pw,
         ):
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=[
-                *CHROMIUM_ARGS, "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}"])  # fmt: skip
+            camera = (
+                "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-video-capture={video}",
+            )
+            browser = launch_chromium(pw, camera)
             page = browser.new_context(permissions=["camera"]).new_page()
             page.goto(server.url + "/till/")
             page.wait_for_selector("html[data-ready='true']")

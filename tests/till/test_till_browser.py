@@ -10,7 +10,7 @@ import sys
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest import CHROMIUM_ARGS, launch_chromium, scan_vector_files
+from tests.conftest import launch_chromium, scan_vector_files
 from tests.till.test_js_verifier import _vector, python_lines
 from tests.till.till_browser import ROOT, watch
 
@@ -54,10 +54,7 @@ def playwright(chromium_ready):
 @pytest.fixture(scope="module")
 def chromium(playwright):
     """Chromium with a camera (its built-in fake one), not granted to any page."""
-    browser = playwright.chromium.launch(
-        executable_path="/usr/bin/chromium",
-        args=[*CHROMIUM_ARGS, "--use-fake-device-for-media-stream"],
-    )
+    browser = launch_chromium(playwright, ("--use-fake-device-for-media-stream",))
     yield browser
     browser.close()
 

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from keys import tokens
-from tests.conftest import CHROMIUM_ARGS, launch_chromium
+from tests.conftest import launch_chromium
 from tests.till.till_browser import ROOT, counter_frame, watch, write_y4m
 
 sys.path.insert(0, str(ROOT / "tests" / "wallet"))
@@ -73,13 +73,9 @@ def test_a_phone_till_enrols_scans_offline_syncs_and_refuses(
     shop = real_server.admin("merchant", "add", "--name", "Marché", "--iban", "BE71096123456769")
     errors: list[str] = []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=[
-                *CHROMIUM_ARGS,
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
+        browser = launch_chromium(
+            pw,
+            ("--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"),
         )
         context = browser.new_context(
             locale="fr-BE", viewport={"width": 360, "height": 780}, permissions=["camera"]
