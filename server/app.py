@@ -16,7 +16,7 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.responses import RedirectResponse
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
@@ -84,8 +84,8 @@ async def _refresh_loop(
             log.exception("trust list refresh failed")
 
 
-def _routes(wallet_dir: Path, till_dir: Path) -> list:
-    routes = [
+def _routes(wallet_dir: Path, till_dir: Path) -> list[BaseRoute]:
+    routes: list[BaseRoute] = [
         Route("/", public.index),
         Route("/healthz", public.healthz),
         Route("/api/v1/openapi.json", public.openapi),
