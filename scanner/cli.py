@@ -51,8 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     enroll = with_data(sub.add_parser("enroll", help="enrol this till with the caisse's code"))
-    enroll.add_argument("--server", required=True, metavar="URL", help="the caisse's server")
-    enroll.add_argument("--code", required=True, help="the enrolment code the caisse gave the shop")
+    enroll.add_argument(
+        "--server", metavar="URL", help="the caisse's server (the enrolment QR names it)"
+    )
+    given = enroll.add_mutually_exclusive_group(required=True)
+    given.add_argument(
+        "--code", help="the enrolment code the caisse gave the shop, or its enrolment link"
+    )
+    given.add_argument(
+        "--qr", metavar="IMAGE", help="a photo or scan of the enrolment QR on the caisse's letter"
+    )
     enroll.add_argument(
         "--root-key", metavar="KEY", help="expected root key (hex), if the caisse gave one"
     )

@@ -14,7 +14,7 @@ from keys.trust_list import TrustListInvalid
 from . import camera
 from .api_client import ApiClient, ServerError
 from .background_sync import BackgroundSync
-from .enroll import EnrollError, enroll
+from .enroll import EnrollError, enroll, read_enrollment, read_enrollment_qr
 from .handover import HandoverError, hand_over
 from .journal import Journal, JournalError
 from .messages import Messages
@@ -49,16 +49,18 @@ def _print_json(document: dict) -> None:
 
 def cmd_enroll(args) -> int:
     store = ScannerStore(args.data)
+    given = read_enrollment_qr(args.qr) if args.qr else args.code
+    server_url, code = read_enrollment(given, args.server)
     passphrase = keystore.passphrase_from_env_or_prompt(
         "Passphrase to protect this scanner's key: ", confirm=True
     )
-    client = ApiClient(args.server)
+    client = ApiClient(server_url)
     try:
         config = enroll(
             store,
             client,
-            server_url=args.server,
-            code=args.code,
+            server_url=server_url,
+            code=code,
             passphrase=passphrase,
             expected_root_key=parse_public_key(args.root_key) if args.root_key else None,
             kdf_profile=args.kdf,

@@ -1,6 +1,14 @@
-"""`ssa-scanner enroll`: make this till a shop's scanner, once, with the caisse's code."""
+"""`ssa-scanner enroll`: make this till a shop's scanner, once, with the caisse's code.
+
+The code comes typed (``--code``), or from the enrolment QR of the caisse's letter: its text
+is the browser till's link, ``https://caisse.example/till/#enrol=CODE``, which names the
+server too — read from a photo or scan of the letter (``--qr IMAGE``) or pasted as
+``--code`` (what a 2D keyboard-wedge reader types).
+"""
 
 from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
 
 from keys import ed25519, keystore
 from keys.trust_list import TrustListInvalid
@@ -11,6 +19,37 @@ from .store import NotEnrolled, ScannerConfig, ScannerStore
 
 class EnrollError(Exception):
     """Enrolment cannot go on; the message says what to do."""
+
+
+def read_enrollment(text: str, server_url: str | None) -> tuple[str, str]:
+    """(server URL, code) from a code or an enrolment link, checked against ``--server``."""
+    text = text.strip()
+    parts = urlsplit(text)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        code = parse_qs(parts.fragment).get("enrol", [""])[0]
+        if not code:
+            raise EnrollError(f"{text[:80]!r} is a link, but not an enrolment link (#enrol=CODE)")
+        linked = f"{parts.scheme}://{parts.netloc}"
+        if server_url is not None and server_url.rstrip("/") != linked:
+            raise EnrollError(f"this enrolment QR is for {linked}, not {server_url}")
+        return linked, code
+    if server_url is None:
+        raise EnrollError("name the caisse's server (--server URL), or give its enrolment QR")
+    return server_url, text
+
+
+def read_enrollment_qr(image_path: str) -> str:
+    """The text of the enrolment QR in a photo or scan of the caisse's letter."""
+    from .decode import ImageUnreadable, decode_file
+
+    try:
+        texts = decode_file(image_path)
+    except ImageUnreadable as exc:
+        raise EnrollError(str(exc)) from None
+    links = [t for t in texts if "#enrol=" in t] or texts
+    if not links:
+        raise EnrollError(f"no QR code found in {image_path}: photograph it closer, flat, lit")
+    return links[0]
 
 
 def enroll(

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from keys import keystore
 from server.api import merchant, public, wallet
 from server.api.errors import HANDLERS
-from server.api.wallet_static import WalletFiles
+from server.api.wallet_static import CoreFiles, TillFiles, WalletFiles
 from server.caisse.code_throttle import FailureLimiter
 from server.caisse.keyring import KeyRing, open_keyring
 from server.caisse.trust import TrustLists
@@ -34,7 +34,10 @@ from server.ledger.intake import Intake
 from server.storage.core import Storage
 
 log = logging.getLogger("ssa.app")
-WALLET_DIR = Path(__file__).resolve().parent.parent / "wallet_pwa"
+REPO = Path(__file__).resolve().parent.parent
+WALLET_DIR = REPO / "wallet_pwa"
+TILL_DIR = REPO / "till_pwa"
+CORE_DIR = REPO / "keys" / "js"  # the SSA1 core both PWAs import, at /keys/js/
 
 
 class AccessLog:
@@ -81,7 +84,7 @@ async def _refresh_loop(
             log.exception("trust list refresh failed")
 
 
-def _routes(wallet_dir: Path) -> list[BaseRoute]:
+def _routes(wallet_dir: Path, till_dir: Path) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route("/", public.index),
         Route("/healthz", public.healthz),
@@ -95,6 +98,11 @@ def _routes(wallet_dir: Path) -> list[BaseRoute]:
     if (wallet_dir / "index.html").is_file():
         routes.append(Route("/wallet", lambda r: RedirectResponse("/wallet/", 308)))
         routes.append(Mount("/wallet", WalletFiles(wallet_dir)))
+    if (till_dir / "index.html").is_file():
+        routes.append(Route("/till", lambda r: RedirectResponse("/till/", 308)))
+        routes.append(Mount("/till", TillFiles(till_dir)))
+    if (CORE_DIR / "tokens.js").is_file():
+        routes.append(Mount("/keys/js", CoreFiles(CORE_DIR)))
     return routes
 
 
@@ -138,8 +146,9 @@ def create_app(
             await storage.close()
 
     wallet_dir = Path(config.wallet_dir) if config.wallet_dir else WALLET_DIR
+    till_dir = Path(config.till_dir) if config.till_dir else TILL_DIR
     app = Starlette(
-        routes=_routes(wallet_dir),
+        routes=_routes(wallet_dir, till_dir),
         exception_handlers=HANDLERS,
         lifespan=lifespan,
     )

@@ -62,6 +62,7 @@ class Config:
     max_body_bytes: int = 64 * 1024
     rate_limit: RateLimit = field(default_factory=RateLimit)
     wallet_dir: str | None = None
+    till_dir: str | None = None  # the shop's browser till (default: till_pwa/ of the checkout)
     # Reconciliation and settlement (docs/reconciliation.md).
     sepa_debtor_name: str | None = None
     sepa_debtor_iban: str | None = None

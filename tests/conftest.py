@@ -101,15 +101,16 @@ CHROMIUM_ARGS = [
 ]
 
 
-def launch_chromium(pw):
-    """Debian's Chromium under Playwright, on the suite's clock.
+def launch_chromium(pw, extra_args: tuple[str, ...] = ()):
+    """Debian's Chromium under Playwright, on the suite's clock (``extra_args``: a fake camera).
 
     Chromium does not start under libfaketime, so it is launched without it; when
     the suite runs at a moved date (`make test-dates`) each new browser context's
     clock is installed at the test's instant and ticks on from there.
     """
     env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
-    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, env=env)
+    args = [*CHROMIUM_ARGS, *extra_args]
+    browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=args, env=env)
     if os.environ.get("FAKETIME"):
         plain_new_context = browser.new_context
 
@@ -179,9 +180,12 @@ def serve_caisse(
     server.root_public_key = bytes.fromhex(init["root_public_key"])
     if prepare is not None:
         prepare(server)
+    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB of access log,
+    # a few hundred requests) and then blocks the server in the middle of a test.
+    log = (data / "server.log").open("wb")
     proc = subprocess.Popen(
         [Path(sys.executable).parent / "ssa-server", "--data", str(data), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=log,
     )  # fmt: skip
     try:
         for _ in range(150):
@@ -192,11 +196,14 @@ def serve_caisse(
                 time.sleep(0.1)
         else:
             proc.kill()
-            pytest.fail(f"ssa-server did not start: {proc.stderr.read().decode()[-2000:]}")
+            log.close()
+            tail = (data / "server.log").read_bytes().decode(errors="replace")[-2000:]
+            pytest.fail(f"ssa-server did not start: {tail}")
         yield server
     finally:
         proc.terminate()
         proc.wait(10)
+        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@
 // any change to the shell makes browsers install a new one. Serve this file no-cache.
 // A new version takes over as soon as its whole shell is cached (skipWaiting); open pages
 // then reload into it at a safe moment (app.js, applyUpdate), never during a payment.
-const VERSION = 'eb0739b9fbfaced0d807';
+const VERSION = '8be85a0a78590cc6b7ed';
 const CACHE = `ssa-wallet-${VERSION}`;
 const ASSETS = [
   'index.html',
@@ -13,17 +13,21 @@ const ASSETS = [
   'js/amount.js',
   'js/api.js',
   'js/app.js',
-  'js/base45.js',
-  'js/bytes.js',
-  'js/cbor.js',
   'js/i18n.js',
   'js/member_key.js',
   'js/qr.js',
-  'js/ssa1.js',
   'js/store.js',
   'js/wallet.js',
   'vendor/lean-qr.js',
   'vendor/noble-ed25519.js',
+  '../keys/js/base45.js',
+  '../keys/js/bytes.js',
+  '../keys/js/cbor.js',
+  '../keys/js/cose.js',
+  '../keys/js/ed25519.js',
+  '../keys/js/pyformat.js',
+  '../keys/js/tokens.js',
+  '../keys/js/vendor/noble-ed25519.js',
   'icons/icon-192.png',
   'icons/icon-512.png',
   'icons/icon-maskable-192.png',
@@ -31,6 +35,8 @@ const ASSETS = [
 ];
 const SCOPE = new URL('./', self.registration.scope);
 const INDEX = new URL('index.html', SCOPE).href;
+// The shared SSA1 core lives beside the wallet, at /keys/js/: precached with the shell.
+const PRECACHED = new Set(ASSETS.map((path) => new URL(path, SCOPE).pathname));
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -53,7 +59,8 @@ self.addEventListener('activate', (event) => {
 self.addEventListener('fetch', (event) => {
   const request = event.request;
   const url = new URL(request.url);
-  if (request.method !== 'GET' || url.origin !== SCOPE.origin || !url.pathname.startsWith(SCOPE.pathname)) {
+  const ours = url.pathname.startsWith(SCOPE.pathname) || PRECACHED.has(url.pathname);
+  if (request.method !== 'GET' || url.origin !== SCOPE.origin || !ours) {
     return; // the API and anything else: straight to the network, never cached
   }
   const cached = request.mode === 'navigate'

@@ -48,5 +48,6 @@ async def index(request: Request) -> Response:
             "api": "/api/v1/openapi.json",
             "trust_list": "/api/v1/trust-list",
             "wallet": "/wallet/",
+            "till": "/till/",
         }
     )

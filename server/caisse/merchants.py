@@ -41,6 +41,7 @@ class EnrollmentCode:
 
     merchant_id: str
     enrollment_code: str
+    enrollment_url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,14 @@ async def add_merchant(
     else:
         raise MerchantError("could not allocate a merchant id; try again")
     code = await _new_code(q, config, merchant_id, now)
-    return EnrollmentCode(merchant_id, code)
+    return EnrollmentCode(merchant_id, code, enrollment_url(config, code))
+
+
+def enrollment_url(config: Config, code: str) -> str:
+    """The enrolment QR's text: the browser till at /till/ with the code in the fragment
+    (never sent to a server: a phone's camera app opens the till, which spends it).
+    ``ssa-scanner enroll --qr`` reads the same QR: the server URL and the code."""
+    return f"{config.base_url.rstrip('/')}/till/#enrol={code}"
 
 
 async def new_enrollment_code(
@@ -127,7 +135,8 @@ async def new_enrollment_code(
         raise MerchantError(f"no merchant {merchant_id}")
     if merchant["status"] != MERCHANT_ACTIVE:
         raise MerchantError(f"merchant {merchant_id} is suspended")
-    return EnrollmentCode(merchant_id, await _new_code(q, config, merchant_id, now))
+    code = await _new_code(q, config, merchant_id, now)
+    return EnrollmentCode(merchant_id, code, enrollment_url(config, code))
 
 
 async def set_status(q: Queries, merchant_id: str, status: str, now: int) -> MerchantStatus:

@@ -52,6 +52,7 @@ def sw_version(wallet: Path) -> str:
 def test_a_new_version_takes_over_and_keeps_the_members_data(new_page, tmp_path):
     wallet = tmp_path / "wallet_pwa"
     shutil.copytree(WALLET_DIR, wallet)
+    shutil.copytree(WALLET_DIR.parent / "keys" / "js", tmp_path / "keys" / "js")  # its core
     old_cache = f"ssa-wallet-{sw_version(wallet)}"
     with RunningCaisse(FakeCaisse(wallet_dir=wallet)) as caisse:
         page = new_page()
@@ -96,6 +97,7 @@ def showing_a_qr(new_page, tmp_path: Path) -> Iterator[tuple[Path, FakeCaisse, A
     """A copy of the wallet, activated and ready offline, showing a 3 € QR at the till."""
     wallet = tmp_path / "wallet_pwa"
     shutil.copytree(WALLET_DIR, wallet)
+    shutil.copytree(WALLET_DIR.parent / "keys" / "js", tmp_path / "keys" / "js")  # its core
     with RunningCaisse(FakeCaisse(wallet_dir=wallet)) as caisse:
         page = new_page()
         activate(page, caisse)

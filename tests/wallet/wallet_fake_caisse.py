@@ -67,6 +67,7 @@ class FakeCaisse:
     offline: bool = False
     revoked: set[bytes] = field(default_factory=set)  # member keys the caisse revoked
     wallet_dir: Path = WALLET_DIR  # a modified copy plays a new version of the wallet
+    core_dir: Path | None = None  # the SSA1 core served at /keys/js/ (default: beside wallet_dir)
     base_url: str = ""
 
     def now(self) -> int:
@@ -143,7 +144,7 @@ class FakeCaisse:
         if self.send_date:
             response.headers["Date"] = formatdate(self.now(), usegmt=True)
         path = request.url.path
-        if path.startswith("/wallet"):
+        if path.startswith(("/wallet", "/keys/js")):
             response.headers["Content-Security-Policy"] = WALLET_CSP
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Referrer-Policy"] = "no-referrer"
@@ -153,12 +154,16 @@ class FakeCaisse:
                     response.headers["Content-Type"] = media
         return response
 
+    def default_core(self) -> Path:
+        return self.wallet_dir.parent / "keys" / "js"
+
     def app(self) -> Starlette:
         return Starlette(
             routes=[
                 Route("/api/v1/wallet/activate", self.activate, methods=["POST"]),
                 Route("/api/v1/wallet/credential", self.credentials, methods=["GET"]),
                 Mount("/wallet", StaticFiles(directory=self.wallet_dir, html=True)),
+                Mount("/keys/js", StaticFiles(directory=self.core_dir or self.default_core())),
             ],
             middleware=[Middleware(BaseHTTPMiddleware, dispatch=self.headers)],
         )

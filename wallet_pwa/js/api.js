@@ -1,6 +1,6 @@
 // The two wallet endpoints of SPEC §8: activation with the one-time code, and the signed
 // credential refresh. Every failure becomes an ApiError whose `kind` the UI translates.
-import { toB64url, toHex } from './bytes.js';
+import { toB64url, toHex } from '../../keys/js/bytes.js';
 
 const BASE = new URL('../api/v1/', location.href); // the wallet lives at /wallet/
 

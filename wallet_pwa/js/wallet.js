@@ -2,9 +2,9 @@
 // clock the tokens use, refreshing credentials, and making a payment in the safe order
 // reserve (commit) -> sign -> record QR (commit) -> only then show it.
 import { ApiError, activate, fetchCredentials } from './api.js';
-import { equalBytes, fromB64url, toHex } from './bytes.js';
+import { equalBytes, fromB64url, toHex } from '../../keys/js/bytes.js';
 import { ensureIdentity, loadIdentity, signerFor } from './member_key.js';
-import { encodePayment, readCredentialUnverified, toQr } from './ssa1.js';
+import { encodePayment, readCredentialUnverified, toQr } from '../../keys/js/tokens.js';
 import * as store from './store.js';
 
 const MIN_CORRECTION_S = 30; // below this, the phone's clock is trusted as it is

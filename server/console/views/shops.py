@@ -78,7 +78,8 @@ def _code_page(call: Call, out: merchants.EnrollmentCode, name: str, *, created:
             "code": code,
             "created": created,
             "server": call.ctx.config.base_url.rstrip("/"),
-            "qr": qr_svg(code, label=call._("QR code of the enrolment code")),
+            # the QR opens the browser till with the code; ssa-scanner enroll --qr reads it too
+            "qr": qr_svg(out.enrollment_url, label=call._("QR code of the enrolment code")),
         },
     )
 

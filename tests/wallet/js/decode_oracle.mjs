@@ -1,17 +1,23 @@
 // A decoding oracle for the Python fuzz tests: one JSON request per line on stdin,
 // one JSON answer per line on stdout. Lets hypothesis drive the wallet's own decoders
-// and compare them with the Python ones (two readers must never read a token two ways).
+// (the shared SSA1 core, keys/js/) and compare them with the Python ones (two readers must never read a token two ways).
 import { createInterface } from 'node:readline';
-import { CBORError, decode, encode, Tag } from '../../../wallet_pwa/js/cbor.js';
-import { Base45Error, b45decode } from '../../../wallet_pwa/js/base45.js';
-import * as ssa1 from '../../../wallet_pwa/js/ssa1.js';
+import { CBORError, decode, encode, Tag } from '../../../keys/js/cbor.js';
+import { MalformedCOSE, parseSign1 as parseCose } from '../../../keys/js/cose.js';
+import { Base45Error, b45decode } from '../../../keys/js/base45.js';
+import * as ssa1 from '../../../keys/js/tokens.js';
 
-const { TokenError, fromQr, parseSign1, readCredentialUnverified } = ssa1;
-const OWN_ERRORS = [CBORError, Base45Error, TokenError];
+const { TokenError, fromQr, readCredentialUnverified } = ssa1;
+const OWN_ERRORS = [CBORError, Base45Error, TokenError, MalformedCOSE];
+// A COSE_Sign1 with its payload decoded, as keys/cose.py + keys/cbor.py read it.
+const parseSign1 = (bytes) => {
+  const sign1 = parseCose(bytes);
+  return { header: sign1.header, payload: decode(sign1.payload) };
+};
 const hex = (bytes) => Buffer.from(bytes).toString('hex');
 const own = (error) => OWN_ERRORS.some((cls) => error instanceof cls);
 
-// The payload keys by the names ssa1.js gives them (the same as keys/tokens.py's).
+// The payload keys by the names keys/js/tokens.js gives them (the same as keys/tokens.py's).
 const KEY_NAMES = ['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'cti', 'cnf', 'typ', 'amt', 'cred', 'seq', 'cum'];
 const NAME_OF = new Map(KEY_NAMES.map((name) => [ssa1[name.toUpperCase()], name]));
 
@@ -35,7 +41,7 @@ function plain(value) {
   return value; // number, string, boolean, null
 }
 
-/** A payload map's fields by name, the keys ssa1.js does not name apart. */
+/** A payload map's fields by name, the keys tokens.js does not name apart. */
 function fields(payload) {
   const named = {};
   const other = [];

@@ -9,6 +9,9 @@ import { WALLET, precachedAssets, shellVersion, stampedVersion } from '../../../
 import { parseAmount } from '../../../wallet_pwa/js/amount.js';
 import { browserLanguage, messageKeys, translator } from '../../../wallet_pwa/js/i18n.js';
 
+// The modules of the shared SSA1 core (keys/js/) the wallet loads: encoding, not verifying.
+const CORE_MODULES = ['base45.js', 'bytes.js', 'cbor.js', 'cose.js', 'ed25519.js', 'pyformat.js', 'tokens.js'];
+
 const filesUnder = (dir, ext) =>
   readdirSync(join(WALLET, dir)).filter((f) => f.endsWith(ext)).map((f) => `${dir}/${f}`);
 
@@ -21,6 +24,8 @@ test('every file of the shell is precached and exists', () => {
     ...filesUnder('js', '.js'),
     ...filesUnder('vendor', '.js'),
     ...filesUnder('icons', '.png'),
+    ...CORE_MODULES.map((name) => `../keys/js/${name}`),
+    '../keys/js/vendor/noble-ed25519.js',
   ];
   assert.deepEqual([...assets].sort(), [...expected].sort());
   for (const path of assets) assert.ok(existsSync(join(WALLET, path)), path);
@@ -32,11 +37,13 @@ test('the service worker VERSION is the hash of the current shell (run npm run s
 
 test('every module import resolves to a precached file', () => {
   const assets = new Set(precachedAssets());
-  for (const path of filesUnder('js', '.js')) {
+  const base = new URL('file:///repo/wallet_pwa/');
+  for (const path of [...filesUnder('js', '.js'), ...CORE_MODULES.map((name) => `../keys/js/${name}`)]) {
     const source = readFileSync(join(WALLET, path), 'utf8');
     for (const m of source.matchAll(/(?:from|import\()\s*'([^']+)'/g)) {
-      const target = new URL(m[1], `file:///w/${path}`).pathname.slice(3);
-      assert.ok(assets.has(target), `${path} imports ${m[1]}`);
+      const target = new URL(m[1], new URL(path, base)).pathname;
+      const relative = target.startsWith(base.pathname) ? target.slice(base.pathname.length) : `..${target.slice('/repo'.length)}`;
+      assert.ok(assets.has(relative), `${path} imports ${m[1]}`);
     }
   }
 });

@@ -1,6 +1,10 @@
-// The CBOR subset SSA1 needs (SPEC §2-3): a deterministic encoder (RFC 8949 core
-// deterministic: shortest heads, map keys sorted by their encoded bytes) and a strict
-// decoder that refuses anything two readers could read two ways. Maps decode to Map.
+// The CBOR subset SSA1 needs (SPEC §2-3), the twin of keys/cbor.py: a deterministic encoder
+// (RFC 8949 core deterministic: shortest heads, map keys sorted by their encoded bytes) and
+// a strict decoder that refuses what keys/cbor.py refuses, in the same order and with the
+// same message: duplicate map keys, trailing bytes, indefinite lengths, map keys other than
+// integers and text, floats and undefined, nesting deeper than 16. Maps decode to Map,
+// integers to numbers (bigint beyond 2^53), byte strings to Uint8Array.
+import { repr } from './pyformat.js';
 
 export class CBORError extends Error {}
 
@@ -11,9 +15,9 @@ export class Tag {
   }
 }
 
-const MAX_DEPTH = 16;
+export const MAX_DEPTH = 16;
 const utf8 = new TextEncoder();
-const utf8Strict = new TextDecoder('utf-8', { fatal: true });
+const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function head(major, n) {
   const big = BigInt(n);
@@ -28,6 +32,9 @@ function head(major, n) {
   }
   throw new CBORError(`integer ${n} does not fit in 64 bits`);
 }
+
+/** The head of a byte string of `length` bytes (for building a Sig_structure). */
+export const bstrHead = (length) => Uint8Array.from(head(2, length));
 
 /** Encode `value` (number|bigint, string, Uint8Array, Array, Map, Tag, boolean, null). */
 export function encode(value) {
@@ -78,59 +85,66 @@ function encodeInto(out, value) {
   }
 }
 
+const TRUNCATED = 'CBOR item truncated';
+
+function byteAt(data, pos) {
+  if (pos >= data.length) throw new CBORError(TRUNCATED);
+  return data[pos];
+}
+
 /** Decode exactly one CBOR item filling all of `data` (a Uint8Array). */
 export function decode(data) {
   if (!(data instanceof Uint8Array)) throw new CBORError('CBOR input must be bytes');
   const [value, end] = decodeAt(data, 0, 0);
-  if (end !== data.length) throw new CBORError(`${data.length - end} trailing byte(s)`);
-  return value;
-}
-
-function readArg(data, pos, info) {
-  if (info < 24) return [info, pos];
-  if (info > 27) throw new CBORError(`indefinite or reserved length at ${pos - 1}`);
-  const size = 1 << (info - 24);
-  if (pos + size > data.length) throw new CBORError('CBOR item truncated');
-  let n = 0n;
-  for (let i = 0; i < size; i++) n = (n << 8n) | BigInt(data[pos + i]);
-  const value = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
-  return [value, pos + size];
-}
-
-function need(data, pos, length, bytesPerItem = 1) {
-  if (typeof length === 'bigint' || pos + length * bytesPerItem > data.length) {
-    throw new CBORError('CBOR item truncated');
+  if (end !== data.length) {
+    throw new CBORError(`${data.length - end} trailing byte(s) after the CBOR item`);
   }
+  return value;
 }
 
 function decodeAt(data, pos, depth) {
   if (depth > MAX_DEPTH) throw new CBORError('CBOR nested too deeply');
-  if (pos >= data.length) throw new CBORError('CBOR item truncated');
-  const initial = data[pos];
+  const initial = byteAt(data, pos);
   const major = initial >> 5;
-  const info = initial & 0x1f;
-  let arg;
-  [arg, pos] = readArg(data, pos + 1, info);
+  let arg = initial & 0x1f;
+  pos += 1;
+  if (major === 7) return decodeSimple(pos, arg);
+  if (arg >= 24) {
+    if (arg === 24) {
+      arg = byteAt(data, pos);
+      pos += 1;
+    } else if (arg <= 27) {
+      const size = 1 << (arg - 24);
+      if (pos + size > data.length) throw new CBORError(TRUNCATED);
+      let n = 0n;
+      for (let i = 0; i < size; i++) n = (n << 8n) | BigInt(data[pos + i]);
+      arg = n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n;
+      pos += size;
+    } else {
+      throw new CBORError(`indefinite or reserved length (additional info ${arg}) at ${pos - 1}`);
+    }
+  }
   switch (major) {
     case 0:
       return [arg, pos];
     case 1:
       return [typeof arg === 'bigint' || arg >= Number.MAX_SAFE_INTEGER ? -1n - BigInt(arg) : -1 - arg, pos];
-    case 2:
-      need(data, pos, arg);
+    case 2: {
+      if (typeof arg === 'bigint' || pos + arg > data.length) throw new CBORError('CBOR string truncated');
       return [data.slice(pos, pos + arg), pos + arg];
+    }
     case 3: {
-      need(data, pos, arg);
+      if (typeof arg === 'bigint' || pos + arg > data.length) throw new CBORError('CBOR string truncated');
       let text;
       try {
         text = utf8Strict.decode(data.subarray(pos, pos + arg));
       } catch {
-        throw new CBORError('text string is not valid UTF-8');
+        throw new CBORError('CBOR text string is not valid UTF-8');
       }
       return [text, pos + arg];
     }
     case 4: {
-      need(data, pos, arg); // each item takes at least one byte
+      if (arg > data.length - pos) throw new CBORError('CBOR array longer than the input');
       const items = [];
       for (let i = 0; i < arg; i++) {
         let item;
@@ -140,29 +154,48 @@ function decodeAt(data, pos, depth) {
       return [items, pos];
     }
     case 5: {
-      need(data, pos, arg, 2); // a key and a value take at least two bytes
+      if (arg > data.length - pos) throw new CBORError('CBOR map longer than the input');
       const map = new Map();
       for (let i = 0; i < arg; i++) {
         let key;
-        let value;
-        [key, pos] = decodeAt(data, pos, depth + 1);
-        if (!['number', 'bigint', 'string'].includes(typeof key)) {
-          throw new CBORError('map keys must be integers or text');
+        let h = byteAt(data, pos);
+        if (h < 0x18) {
+          key = h;
+          pos += 1;
+        } else if (h >= 0x20 && h < 0x38) {
+          key = 0x1f - h;
+          pos += 1;
+        } else {
+          [key, pos] = decodeAt(data, pos, depth + 1);
+          if (typeof key !== 'number' && typeof key !== 'bigint' && typeof key !== 'string') {
+            throw new CBORError('CBOR map key is not an integer or a text string');
+          }
         }
-        if (map.has(key)) throw new CBORError(`duplicate map key ${key}`);
-        [value, pos] = decodeAt(data, pos, depth + 1);
+        if (map.has(key)) throw new CBORError(`duplicate CBOR map key ${repr(key)}`);
+        let value;
+        h = byteAt(data, pos);
+        if (h < 0x18) {
+          value = h;
+          pos += 1;
+        } else {
+          [value, pos] = decodeAt(data, pos, depth + 1);
+        }
         map.set(key, value);
       }
       return [map, pos];
     }
-    case 6: {
+    default: {
+      // major 6: a tag
       const [value, end] = decodeAt(data, pos, depth + 1);
       return [new Tag(arg, value), end];
     }
-    default:
-      if (info === 20) return [false, pos];
-      if (info === 21) return [true, pos];
-      if (info === 22) return [null, pos];
-      throw new CBORError(`unsupported simple value or float (0x${initial.toString(16)})`);
   }
+}
+
+// false, true and null; SSA1 has no floats and no undefined, so they are refused.
+function decodeSimple(pos, info) {
+  if (info === 20) return [false, pos];
+  if (info === 21) return [true, pos];
+  if (info === 22) return [null, pos];
+  throw new CBORError(`unsupported CBOR simple value or float (additional info ${info})`);
 }
