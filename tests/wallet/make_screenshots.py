@@ -28,11 +28,13 @@ def main() -> None:
         for amount in ("23,40", "6,60"):
             page.get_by_test_id("amount-input").fill(amount)
             page.get_by_test_id("pay-button").click()
+            page.get_by_test_id("confirm-pay").click()
             close_qr(page)
         page.mouse.click(5, 300)  # no focus ring in the picture
         page.screenshot(path=str(OUT / "wallet-balance.png"), full_page=True)
         page.get_by_test_id("amount-input").fill("12,34")
         page.get_by_test_id("pay-button").click()
+        page.get_by_test_id("confirm-pay").click()
         page.get_by_test_id("payment-qr").wait_for()
         page.screenshot(path=str(OUT / "wallet-qr.png"))
         browser.close()

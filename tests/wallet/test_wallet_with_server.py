@@ -48,6 +48,7 @@ def test_real_wallet_real_server_real_scanner(new_page, real_server, tmp_path: P
     wait_ready(page)
     page.get_by_test_id("amount-input").fill("12,34")
     page.get_by_test_id("pay-button").click()
+    page.get_by_test_id("confirm-pay").click()
     qr_element = page.get_by_test_id("payment-qr")
     qr_element.wait_for(state="visible")
     screenshot = page.screenshot()
