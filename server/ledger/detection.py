@@ -231,6 +231,7 @@ def _contradictions(
                 earlier.sort(key=lambda a: -a.cumulative_cents)
                 proof = [b, *earlier[:MAX_PROOF]]
                 shortfall = best - (b.cumulative_cents - b.amount_cents)
+                cancelled = cancelled_then_spent(earlier[0], b, ordered)
                 out.append(
                     Finding(
                         CONTRADICTION,
@@ -240,13 +241,31 @@ def _contradictions(
                         min(b.amount_cents, shortfall),
                         f"payment seq {b.seq} counts {b.cumulative_cents - b.amount_cents} "
                         f"cents spent before it, but seq {earlier[0].seq} already had "
-                        f"{earlier[0].cumulative_cents}",
+                        f"{earlier[0].cumulative_cents}"
+                        + (
+                            f"; it leaves out exactly seq {earlier[0].seq}: a payment the "
+                            "member cancelled, accepted by a shop anyway"
+                            if cancelled
+                            else ""
+                        ),
                         [r.key for t in proof for r in by_token[t.scan_key]],
                     )
                 )
         best = max([best, *(t.cumulative_cents for t in ordered[i:j])])
         i = j
     return out
+
+
+def cancelled_then_spent(a: Receipt, b: Receipt, tokens: Sequence[Receipt]) -> bool:
+    """True when payment ``b`` contradicts ``a`` by leaving out exactly ``a``'s amount (SPEC
+    §3, §6): the wallet cancelled ``a`` and later payments skip it, which a shop accepted
+    anyway — not a forged total. Said only when the payments received between them
+    account for the rest of ``b``'s total exactly (one token per seq)."""
+    between = [t for t in tokens if a.seq < t.seq < b.seq]
+    if len({t.seq for t in between}) != len(between):
+        return False
+    before_b = b.cumulative_cents - b.amount_cents
+    return before_b == a.cumulative_cents - a.amount_cents + sum(t.amount_cents for t in between)
 
 
 def _conflict(r: Receipt, accepted: list[Receipt], spent: int, allowance: int | None) -> str | None:
