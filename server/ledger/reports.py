@@ -1,7 +1,11 @@
-"""The monthly caisse report: members, allowances issued and spent, shops, rejections, findings.
+"""The monthly caisse report: members, allowances issued, received and paid, shops,
+rejections, findings.
 
 JSON for the admin console and a printable HTML page. Months are calendar
 months in the caisse's time zone; amounts are cents (and ``23,40 €`` in HTML).
+"Received" is what the shops' receipts add up to (a QR no till scanned is not
+in it; a wallet's ``cum`` may be), "paid" what settlements paid the shops of it;
+``spent_cents`` is ``received_cents`` under its old name, for scripts.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
         members = {r["status"]: int(r["n"]) for r in await lq.report_members(end)}
         issued = await lq.report_allowances(month)
         spent = await lq.report_spent(month)
+        paid = await lq.report_paid(month)
         shops = await lq.report_shops(start, end)
         rejected = await lq.report_rejected(start, end)
         findings = await lq.report_findings(start, end)
@@ -79,6 +84,8 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
             "credentials": int(issued["credentials"]),
             "members": int(issued["members"]),
             "issued_cents": issued_cents,
+            "received_cents": spent_cents,
+            "paid_cents": int(paid["cents"]),
             "spent_cents": spent_cents,
             "payments": int(spent["payments"]),
             "unspent_cents": max(0, issued_cents - spent_cents),
@@ -120,9 +127,10 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 <table>
 <tr><th>credentials</th><td class="n">{{ r.allowances.credentials }}</td></tr>
 <tr><th>issued</th><td class="n">{{ eur(r.allowances.issued_cents) }}</td></tr>
-<tr><th>spent ({{ r.allowances.payments }} payments)</th>
-<td class="n">{{ eur(r.allowances.spent_cents) }}</td></tr>
-<tr><th>unspent</th><td class="n">{{ eur(r.allowances.unspent_cents) }}</td></tr>
+<tr><th>received by the caisse ({{ r.allowances.payments }} payments)</th>
+<td class="n">{{ eur(r.allowances.received_cents) }}</td></tr>
+<tr><th>paid to the shops</th><td class="n">{{ eur(r.allowances.paid_cents) }}</td></tr>
+<tr><th>not received</th><td class="n">{{ eur(r.allowances.unspent_cents) }}</td></tr>
 <tr><th>paper vouchers issued ({{ r.vouchers_issued.count }})</th>
 <td class="n">{{ eur(r.vouchers_issued.cents) }}</td></tr>
 </table>

@@ -147,12 +147,16 @@ async def member_detail(call: Call) -> Response:
     async with call.ctx.storage.read() as q:
         aq = AdminQueries.of(q)
         credentials = await aq.member_credentials(member["member_id"])
+        received = await aq.member_received(member["member_id"])
         language = await aq.member_language(member["member_id"])
+    nothing = {"last_seq": 0, "payments": 0, "received_cents": 0, "paid_cents": 0}
     return call.render(
         "member.html",
         {
             "member": member,
-            "credentials": credentials,
+            "credentials": [
+                {**dict(c), **received.get(bytes(c["cti"]), nothing)} for c in credentials
+            ],
             "language": language or call.language,
             "done": call.param("done", 40),
         },
