@@ -323,6 +323,7 @@ function showQr(payment) {
   const canvas = $('payment-qr');
   canvas.setAttribute('aria-label', t('qrAlt', { amount }));
   const stale = wallet.isStale(payment);
+  $('qr-title').textContent = t(stale ? 'qrStaleTitle' : 'qrTitle');
   canvas.hidden = stale;
   $('qr-stale').hidden = !stale;
   $('qr-stale-text').textContent = stale ? t('qrStale', { minutes: Math.round(wallet.tokenAgeS / 60) }) : '';
