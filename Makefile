@@ -30,8 +30,16 @@ test: install
 test-dates: install
 	PYTEST_ARGS="$(PYTEST_ARGS)" $(PY) scripts/test_at_dates.py $(DATES)
 
+# `make bench` runs every benchmark; `make bench wallet` (or till, intake, ...) only those named.
+BENCHES := $(filter-out bench,$(MAKECMDGOALS))
+ifneq ($(filter bench,$(MAKECMDGOALS)),)
+.PHONY: $(BENCHES)
+$(BENCHES):
+	@:
+endif
+
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCHES)
 
 lint: install
 	$(VENV)/bin/ruff check .

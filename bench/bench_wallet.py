@@ -1,10 +1,14 @@
-"""Wallet PWA: time from a tap on "pay" to the QR on screen in headless Chromium, and the
-gzipped size of what the wallet downloads (icons aside). Goals: < 100 ms and < 60 KB.
+"""Wallet PWA: time from a tap on "pay", through "Pay 12,34 €?", to the QR on screen in
+headless Chromium, and the gzipped size of what the wallet downloads (icons aside). Goals:
+< 100 ms and < 60 KB.
 
-Tap-to-QR is read from the page's own performance marks (submit handler -> first frame
-after the QR is drawn): reserve + commit in IndexedDB, Ed25519 sign, base45, QR encode,
-commit, draw. Its baseline, measured in the same page and run, is one bare WebCrypto
-Ed25519 signature plus one animation frame, i.e. what no wallet can avoid.
+The member taps twice (Pay, then "Yes, pay"); the wallet's own time is read from the page's
+performance marks: tap on Pay -> first frame with the confirm sheet, and tap on "Yes,
+pay" -> first frame after the QR is drawn (reserve + commit in IndexedDB, Ed25519 sign,
+base45, QR encode, commit, draw). The figure held to the goal is their sum; the member's
+reading time between the two taps is not the wallet's. Its baseline, measured in the same
+page and run, is one bare WebCrypto Ed25519 signature plus one animation frame, i.e. what
+no wallet can avoid.
 """
 
 from __future__ import annotations
@@ -36,9 +40,9 @@ BASELINE_JS = """async () => {
 }"""
 
 LAST_PAY_MS_JS = """() => {
-  const start = performance.getEntriesByName('ssa-pay-start').at(-1);
-  const shown = performance.getEntriesByName('ssa-qr-shown').at(-1);
-  return shown.startTime - start.startTime;
+  const last = (name) => performance.getEntriesByName(name).at(-1).startTime;
+  return [last('ssa-confirm-shown') - last('ssa-pay-tap'),
+          last('ssa-qr-shown') - last('ssa-pay-start')];
 }"""
 
 
@@ -53,7 +57,7 @@ def shell_sizes() -> dict[str, int]:
     return sizes
 
 
-def tap_to_qr_ms() -> tuple[list[float], float]:
+def tap_to_qr_ms() -> tuple[list[tuple[float, float]], float]:
     sys.path.insert(0, str(ROOT / "tests" / "wallet"))
     from playwright.sync_api import sync_playwright
     from wallet_browser import CHROMIUM, CHROMIUM_ARGS, activate, close_qr
@@ -70,6 +74,7 @@ def tap_to_qr_ms() -> tuple[list[float], float]:
         for _ in range(PAYMENTS):
             page.get_by_test_id("amount-input").fill("0,01")
             page.get_by_test_id("pay-button").click()
+            page.get_by_test_id("confirm-pay").click()
             page.get_by_test_id("payment-qr").wait_for(state="visible")
             page.wait_for_timeout(50)  # let the rAF mark land
             times.append(page.evaluate(LAST_PAY_MS_JS))
@@ -98,11 +103,14 @@ def run() -> dict:
         print("   tap-to-QR: skipped, /usr/bin/chromium is absent")
         result["tap_to_qr"] = "skipped: no /usr/bin/chromium"
         return result
-    times, baseline = tap_to_qr_ms()
+    pairs, baseline = tap_to_qr_ms()
+    times = [confirm + qr for confirm, qr in pairs]
     median = statistics.median(times)
     result.update(
         {
             "tap_to_qr_median_ms": round(median, 1),
+            "tap_to_confirm_median_ms": round(statistics.median(c for c, _ in pairs), 1),
+            "confirm_to_qr_median_ms": round(statistics.median(q for _, q in pairs), 1),
             "tap_to_qr_p90_ms": round(sorted(times)[int(0.9 * len(times))], 1),
             "tap_to_qr_vs_goal": round(median / GOAL_MS, 3),
             "baseline_sign_plus_frame_ms": round(baseline, 1),
@@ -111,7 +119,9 @@ def run() -> dict:
         }
     )
     print(
-        f"   tap on pay -> QR on screen: median {median:.1f} ms over {len(times)} payments "
+        f"   tap on pay -> confirm -> QR on screen: median {median:.1f} ms over {len(times)} "
+        f"payments (pay -> confirm sheet {result['tap_to_confirm_median_ms']} ms, yes -> QR "
+        f"{result['confirm_to_qr_median_ms']} ms) "
         f"= {result['tap_to_qr_vs_goal']:.2f} x the {GOAL_MS:.0f} ms goal, "
         f"{result['tap_to_qr_vs_baseline']} x the baseline (one Ed25519 sign + one frame: "
         f"{baseline:.1f} ms)"

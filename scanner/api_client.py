@@ -17,9 +17,22 @@ TIMEOUT = httpx.Timeout(20.0, connect=5.0)
 class ServerError(Exception):
     """The server refused a request (4xx/5xx) or answered something unusable."""
 
+    def __init__(self, message: str, *, status: int = 0, code: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code  # the API's error code, e.g. KEY_REVOKED
+
 
 class ServerUnreachable(ServerError):
     """No answer from the server (offline, DNS, timeout): try again later."""
+
+
+# What the caisse answers a till that may no longer accept payments (docs/api.md).
+REFUSING_CODES = frozenset({"KEY_REVOKED", "MERCHANT_SUSPENDED", "UNKNOWN_KEY"})
+
+
+class TillRefused(ServerError):
+    """The caisse refuses this till: its key is revoked or unknown, or its shop suspended."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +59,19 @@ class ApiClient:
         except httpx.TransportError as exc:
             raise ServerUnreachable(f"server unreachable: {exc}") from None
         if response.status_code >= 400 and response.status_code != 304:
+            code = ""
             try:
                 error = response.json()
-                detail = f"{error['error']}: {error['message']}"
+                code = str(error["error"])
+                detail = f"{code}: {error['message']}"
             except (ValueError, KeyError, TypeError):
                 detail = response.text[:200]
-            raise ServerError(f"server answered {response.status_code} ({detail})")
+            refused = response.status_code in (401, 403) and code in REFUSING_CODES
+            raise (TillRefused if refused else ServerError)(
+                f"server answered {response.status_code} ({detail})",
+                status=response.status_code,
+                code=code,
+            )
         return response
 
     def _json(self, response: httpx.Response) -> dict:
@@ -105,3 +125,21 @@ class ApiClient:
                 f"server answered for batch {answer.get('batch_id')!r}, not {batch_id!r}"
             )
         return answer
+
+    def till_status(self, key: SigningKey, now: int | None = None) -> dict | None:
+        """``GET /api/v1/merchant/status``, signed: where this till stands with the caisse.
+
+        None from a server older than that endpoint (404); TillRefused when revoked.
+        """
+        path = "/api/v1/merchant/status"
+        ts = int(time.time()) if now is None else now
+        headers = {"Authorization": sign_request(key, "GET", path, b"", ts)}
+        try:
+            response = self._send(self._http.build_request("GET", path, headers=headers))
+        except TillRefused:
+            raise
+        except ServerError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return self._json(response)

@@ -1,7 +1,10 @@
 """Automatic sync while the till runs: every few minutes, whenever the network is there.
 
 Runs in its own thread with its own journal connection; a failure (offline,
-server down) is reported and retried later, never shown as a till error.
+server down) is reported and retried later, never shown as a till error. A till
+the caisse refuses (revoked, shop suspended) is recorded by ``sync``; the window
+reads it from the journal and shows its band, and the sync keeps asking, so a
+shop the caisse re-activates accepts payments again at the next round.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from nacl.signing import SigningKey
 
 from keys.trust_list import TrustListInvalid
 
-from .api_client import ApiClient, ServerError
+from .api_client import ApiClient, ServerError, TillRefused
 from .journal import Journal
+from .messages import Messages
 from .store import ScannerStore
 from .sync import SyncReport, sync
 from .till import TrustListHolder
@@ -30,7 +34,9 @@ class BackgroundSync:
         interval_s: float = 120,
         on_status: Callable[[str], None],
         client_factory: Callable[[str], ApiClient] = ApiClient,
+        messages: Messages | None = None,
     ) -> None:
+        self._t = messages or Messages()
         self._store = store
         self._key = key
         self._trust_lists = trust_lists
@@ -67,10 +73,13 @@ class BackgroundSync:
     def _once(self, journal: Journal, client: ApiClient) -> SyncReport | None:
         try:
             report = sync(self._store, journal, client, self._key)
+        except TillRefused as exc:
+            self._on_status(self._t(f"till.{exc.code}"))
+            return None
         except (ServerError, TrustListInvalid, OSError) as exc:
-            self._on_status(f"sync: {exc}")
+            self._on_status(self._t("status.sync_failed", error=exc))
             return None
         self._trust_lists.replace(self._store.trust_list())
         if report.scans:
-            self._on_status(f"sync: sent {report.scans} scans in {report.batches} batches")
+            self._on_status(self._t("status.sync_sent", count=report.scans))
         return report

@@ -3,19 +3,56 @@
 A file is read frame by frame to its end (tests, recorded sessions). A live
 source is read by a background thread that keeps only the newest frame (so the
 till never lags behind the camera), and is reopened with a growing delay when
-it disappears: the shopkeeper sees a clear message, never a crash.
+it disappears: the shopkeeper sees what is going on in words (``CameraState``:
+no camera found, camera lost, reconnecting), never a crash. OpenCV's and FFmpeg's
+own warnings ("can't open camera by index", "Connection refused") are silenced:
+they say the same thing, in English, on a terminal nobody at the till reads.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 LIVE_PREFIXES = ("http://", "https://", "rtsp://", "rtmp://", "udp://", "tcp://")
+CONNECTED, NOT_FOUND, LOST, RECONNECTING, ENDED = (
+    "connected",
+    "not_found",
+    "lost",
+    "reconnecting",
+    "ended",
+)
+
+
+def silence_opencv() -> None:
+    """OpenCV's log and FFmpeg's (read when a capture opens) say nothing."""
+    os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "SILENT")
+    with contextlib.suppress(AttributeError):  # an OpenCV build without its logging module
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+
+
+silence_opencv()
+
+
+@dataclass(frozen=True, slots=True)
+class CameraState:
+    """What the camera is doing, for the window and the terminal (see ``words``)."""
+
+    state: str  # connected, not_found (never a picture), lost, reconnecting, ended
+    camera: str
+    retry_in_s: float | None = None
+
+    def words(self, t: Callable[..., str]) -> str:
+        seconds = f"{self.retry_in_s:g}" if self.retry_in_s is not None else ""
+        return t(f"camera.{self.state}", camera=self.camera, seconds=seconds)
 
 
 class CameraError(Exception):
@@ -57,11 +94,11 @@ class LiveSource:
         self,
         spec: str,
         *,
-        on_status: Callable[[str], None],
+        on_state: Callable[[CameraState], None],
         retry_delays: tuple[float, ...] = (1, 2, 5, 10, 30),
     ) -> None:
         self.spec = spec
-        self._on_status = on_status
+        self._on_state = on_state
         self._delays = retry_delays
         self._frame: np.ndarray | None = None
         self._serial = 0
@@ -90,17 +127,18 @@ class LiveSource:
 
     def _read_forever(self) -> None:
         failures = 0
+        ever_connected = False
         while not self._stop.is_set():
             capture = _open(self.spec)
+            got_one = False
             if capture.isOpened():
-                got_one = False
                 while not self._stop.is_set():
                     ok, frame = capture.read()
                     if not ok or frame is None:
                         break
                     if not got_one:
-                        self._on_status(f"camera {self.spec}: connected")
-                        got_one, failures = True, 0
+                        self._on_state(CameraState(CONNECTED, self.spec))
+                        got_one, ever_connected, failures = True, True, 0
                     with self._cond:
                         self._frame, self._serial = frame, self._serial + 1
                         self._cond.notify_all()
@@ -109,7 +147,8 @@ class LiveSource:
                 return
             delay = self._delays[min(failures, len(self._delays) - 1)]
             failures += 1
-            self._on_status(f"camera {self.spec}: no picture, trying again in {delay:g} s")
+            state = (LOST if got_one else RECONNECTING) if ever_connected else NOT_FOUND
+            self._on_state(CameraState(state, self.spec, delay))
             self._stop.wait(delay)
 
 
@@ -117,10 +156,10 @@ FrameStream = Iterator[tuple[np.ndarray, float | None]]
 
 
 def frames_from(
-    spec: str, *, on_status: Callable[[str], None]
+    spec: str, *, on_state: Callable[[CameraState], None]
 ) -> tuple[FrameStream, Callable[[], None]]:
     """(frame, position in seconds or None if live) of ``spec``, and a function to stop it."""
     if is_live(spec):
-        source = LiveSource(spec, on_status=on_status).start()
+        source = LiveSource(spec, on_state=on_state).start()
         return source.frames(), source.stop
     return file_frames(spec), lambda: None

@@ -87,9 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--sync-interval", type=float, default=120, metavar="SECONDS")
 
-    sync = with_data(sub.add_parser("sync", help="send unsent scans and refresh the trust list"))
+    sync = with_data(
+        sub.add_parser(
+            "sync",
+            help="send unsent scans and refresh the trust list",
+            description="Ask the caisse where this till stands, send unsent scans, refresh "
+            "the trust list. Exit 0 when done, 1 when the server cannot be reached or "
+            "refuses a batch, 4 when the caisse revoked this till or suspended the shop "
+            "(its unsent scans are kept: see handover).",
+        )
+    )
     sync.add_argument("--batch-size", type=int, default=500, metavar="N", help="scans per batch")
-    with_data(sub.add_parser("status", help="merchant, unsent scans, last sync, trust list (JSON)"))
+    sync.add_argument("--lang", choices=["fr", "nl", "en"], help="language of the messages")
+    status = with_data(
+        sub.add_parser(
+            "status",
+            help="today's takings, last sync, trust list age, unsent scans, revoked or not",
+        )
+    )
+    status.add_argument("--json", action="store_true", help="the same facts as JSON, for scripts")
+    status.add_argument("--lang", choices=["fr", "nl", "en"], help="language (default: the system)")
     handover = with_data(
         sub.add_parser("handover", help="take over another till's unsent scans (same shop)")
     )

@@ -12,19 +12,20 @@ from keys import keystore
 from keys.trust_list import TrustListInvalid
 
 from . import camera
-from .api_client import ApiClient, ServerError
+from .api_client import ApiClient, ServerError, TillRefused
 from .background_sync import BackgroundSync
 from .enroll import EnrollError, enroll, read_enrollment, read_enrollment_qr
 from .handover import HandoverError, hand_over
 from .journal import Journal, JournalError
 from .messages import Messages
-from .status import status, status_line
+from .status import report, screen, status
 from .store import NotEnrolled, ScannerStore
 from .sync import sync
 from .till import Till, TrustListHolder
 from .verify_command import UsageError, parse_public_key
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REFUSED = 0, 1, 2, 4
+MIN_PASSPHRASE = 10
 # What a command may meet that is the user's to fix, not a bug: a clear message, no traceback.
 EXPECTED = (
     NotEnrolled,
@@ -54,6 +55,11 @@ def cmd_enroll(args) -> int:
     passphrase = keystore.passphrase_from_env_or_prompt(
         "Passphrase to protect this scanner's key: ", confirm=True
     )
+    if not store.key_path.exists() and len(passphrase) < MIN_PASSPHRASE:
+        raise UsageError(
+            f"the passphrase must be at least {MIN_PASSPHRASE} characters: it protects the "
+            "shop's key, and `run` and `sync` ask for it (or read SSA_PASSPHRASE)"
+        )
     client = ApiClient(server_url)
     try:
         config = enroll(
@@ -72,25 +78,41 @@ def cmd_enroll(args) -> int:
     return EXIT_OK
 
 
+def _refused(journal: Journal, config, t: Messages, trust_list) -> str:
+    """What a refused till says on its terminal: the band's words, in its language."""
+    shown = screen(status(config, journal, trust_list, int(time.time())), int(time.time()), t)
+    return f"{shown.band}\n{shown.band_detail}"
+
+
 def cmd_sync(args) -> int:
     store = ScannerStore(args.data)
     config = store.config()
+    t = Messages(args.lang)
     key = keystore.load_signing_key(store.key_path, keystore.passphrase_from_env_or_prompt())
     client = ApiClient(config.server_url)
     try:
         with Journal(store.journal_path) as journal:
-            report = sync(store, journal, client, key, batch_size=args.batch_size)
+            try:
+                report_ = sync(store, journal, client, key, batch_size=args.batch_size)
+            except TillRefused:
+                _say(_refused(journal, config, t, store.trust_list()))
+                return EXIT_REFUSED
     finally:
         client.close()
-    _print_json(report.to_json())
+    _print_json(report_.to_json())
     return EXIT_OK
 
 
 def cmd_status(args) -> int:
     store = ScannerStore(args.data)
     config = store.config()
+    now = int(time.time())
     with Journal(store.journal_path) as journal:
-        _print_json(status(config, journal, store.trust_list(), int(time.time())))
+        doc = status(config, journal, store.trust_list(), now)
+    if args.json:
+        _print_json(doc)
+    else:
+        print(report(doc, now, Messages(args.lang)), flush=True)
     return EXIT_OK
 
 
@@ -101,6 +123,7 @@ def cmd_run(args) -> int:
     config = store.config()
     trust_lists = TrustListHolder(store.trust_list())
     messages = Messages(args.lang)
+    window = None
     syncer = None
     if not args.no_sync:
         try:
@@ -108,20 +131,31 @@ def cmd_run(args) -> int:
                 store.key_path, keystore.passphrase_from_env_or_prompt()
             )
             syncer = BackgroundSync(
-                store, key, trust_lists, interval_s=args.sync_interval, on_status=_say
+                store,
+                key,
+                trust_lists,
+                interval_s=args.sync_interval,
+                on_status=_say,
+                messages=messages,
             )
         except keystore.KeyFileError as exc:
-            _say(f"automatic sync is off ({exc}); scans are kept for `ssa-scanner sync`")
+            _say(messages("status.sync_off", error=exc))
+
+    def on_camera(state: camera.CameraState) -> None:
+        _say(state.words(messages))
+        if window is not None:
+            window.camera_state(state)
+
     frames, stop_camera = (None, lambda: None)
     if args.camera is not None:
-        frames, stop_camera = camera.frames_from(args.camera, on_status=_say)
+        frames, stop_camera = camera.frames_from(args.camera, on_state=on_camera)
     journal = Journal(store.journal_path)
     till = Till(journal, config.merchant_id, trust_lists)
     on_scan = (lambda event: syncer.now()) if syncer else (lambda event: None)
 
-    def current_status() -> tuple[str, str]:
+    def current_screen():
         now = int(time.time())
-        return status_line(status(config, journal, trust_lists.current, now), now, messages)
+        return screen(status(config, journal, trust_lists.current, now), now, messages)
 
     if syncer:
         syncer.start()
@@ -130,18 +164,23 @@ def cmd_run(args) -> int:
             from .headless import HeadlessRun
 
             runner = HeadlessRun(
-                till, decode=decode_frame, out=sys.stdout, on_status=_say, on_scan=on_scan
-            )
+                till, decode=decode_frame, out=sys.stdout, on_status=_say, on_scan=on_scan,
+                messages=messages,
+            )  # fmt: skip
             signal.signal(signal.SIGTERM, lambda *_: runner.stop())
-            _say(current_status()[0])
+            shown = current_screen()
+            _say(shown.line)
+            if shown.band:
+                _say(f"{shown.band}\n{shown.band_detail}".rstrip())
             runner.run(frames, sys.stdin if not args.no_stdin else None)
         else:
             from .till_window import TillWindow
 
-            TillWindow(
+            window = TillWindow(
                 till, frames=frames, decode=decode_frame, messages=messages,
-                status=current_status, on_scan=on_scan,
-            ).run()  # fmt: skip
+                status=current_screen, on_scan=on_scan, camera=args.camera,
+            )  # fmt: skip
+            window.run()
     except KeyboardInterrupt:
         pass
     finally:

@@ -1,4 +1,5 @@
-"""`ssa-scanner run --headless`: one JSON line per scan, for tests and till systems.
+"""`ssa-scanner run --headless`: one JSON line per scan, for tests and till systems; its
+``message`` (and every line on standard error) in the till's language (``--lang``).
 
 Camera frames and wedge lines (standard input: a keyboard-wedge reader, or a
 till system writing QR texts) feed one ``Till``. A video file is judged on its
@@ -18,6 +19,7 @@ from typing import TextIO
 
 import numpy as np
 
+from .messages import Messages
 from .till import ScanEvent, Till
 
 _EOF = object()
@@ -32,9 +34,9 @@ def _read_lines(stream: TextIO, lines: queue.Queue) -> None:
     lines.put(_EOF)
 
 
-def _emit(out: TextIO, event: ScanEvent | None) -> None:
+def _emit(out: TextIO, event: ScanEvent | None, t: Messages) -> None:
     if event is not None:
-        out.write(json.dumps(event.to_json()) + "\n")
+        out.write(json.dumps(event.to_json(t), ensure_ascii=False) + "\n")
         out.flush()
 
 
@@ -47,8 +49,10 @@ class HeadlessRun:
         out: TextIO,
         on_status: Callable[[str], None],
         on_scan: Callable[[ScanEvent], None] = lambda event: None,
+        messages: Messages | None = None,
     ) -> None:
         self.till = till
+        self._t = messages or Messages()
         self._decode = decode
         self._out = out
         self._on_status = on_status
@@ -61,7 +65,7 @@ class HeadlessRun:
 
     def _offer(self, text: str, source: str) -> None:
         event = self.till.offer(text, source, at=self._video_clock)
-        _emit(self._out, event)
+        _emit(self._out, event, self._t)
         if event is not None:
             self._on_scan(event)
 
@@ -98,7 +102,9 @@ class HeadlessRun:
             try:
                 texts = self._decode(frame)
             except Exception as exc:  # the till must survive any frame
-                self._on_status(f"frame skipped: {type(exc).__name__}: {exc}")
+                self._on_status(
+                    self._t("status.frame_skipped", error=f"{type(exc).__name__}: {exc}")
+                )
                 continue
             for text in texts:
                 self._offer(text, "camera")

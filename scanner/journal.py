@@ -306,6 +306,15 @@ class Journal:
         keys = ("id", "scanned_at", "kind", "amount_cents", "seq", "sent_at")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    def takings(self, since: int) -> tuple[int, int]:
+        """(payments and vouchers accepted, their cents) since ``since`` (epoch seconds)."""
+        row = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(amount_cents), 0) FROM scans"
+            " WHERE code = 'OK' AND scanned_at >= ?",
+            (since,),
+        ).fetchone()
+        return int(row[0]), int(row[1])
+
     def counts(self) -> dict[str, int]:
         """Number of stored scans per result code."""
         rows = self._db.execute("SELECT code, COUNT(*) FROM scans GROUP BY code")

@@ -6,11 +6,13 @@ language; amounts are formatted by Babel for the locale (``23,40 €`` in fr-BE)
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
@@ -49,3 +51,7 @@ class Messages:
 
     def amount(self, cents: int) -> str:
         return format_currency(Decimal(cents) / 100, "EUR", locale=_BABEL_LOCALE[self.language])
+
+    def datetime(self, moment: dt.datetime) -> str:
+        """A local (naive) date and time the language's way: 1 déc. 2026 14:05."""
+        return format_datetime(moment, "d MMM y HH:mm", locale=_BABEL_LOCALE[self.language])

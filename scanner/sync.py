@@ -1,9 +1,12 @@
-"""Sending the journal's scans to the caisse and refreshing the trust list.
+"""Asking the caisse where this till stands, sending the journal's scans to it, and
+refreshing the trust list.
 
 Safe to interrupt anywhere: a batch's id and content are committed before the
 first upload, resent unchanged until the server answers, and marked sent only
 on that answer; the server counts a batch id once. The trust list is installed
-only when it verifies against the pinned root key and is not older.
+only when it verifies against the pinned root key and is not older. A till the
+caisse refuses (revoked, unknown, shop suspended) records it (``standing``),
+keeps its unsent scans, and the sync raises ``TillRefused``.
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from nacl.signing import SigningKey
 
 from keys.trust_list import TrustList
 
-from .api_client import ApiClient
+from . import standing
+from .api_client import ApiClient, TillRefused
 from .journal import Journal
 from .store import ScannerStore
 
@@ -88,8 +92,16 @@ def sync(
     clock: Callable[[], float] = time.time,
     batch_size: int = 500,
 ) -> SyncReport:
-    """Upload, then refresh the trust list; record the time of a complete sync."""
-    report = upload_pending(journal, client, key, clock=clock, batch_size=batch_size)
+    """Ask where the till stands, upload, then refresh the trust list; record the time of a
+    complete sync. Raises TillRefused (recorded in the journal) when the caisse refuses it."""
+    try:
+        answer = client.till_status(key, now=int(clock()))
+        if answer is not None:
+            standing.record_active(journal, answer, int(clock()))
+        report = upload_pending(journal, client, key, clock=clock, batch_size=batch_size)
+    except TillRefused as exc:
+        standing.record_refused(journal, exc.code, int(clock()))
+        raise
     report.trust_list_seq = refresh_trust_list(store, journal, client, store.config().root_key).seq
     journal.set_state(LAST_SYNC, str(int(clock())))
     return report

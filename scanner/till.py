@@ -3,7 +3,9 @@
 A camera sees the same code in every frame. ``Till.offer`` judges a given text
 at most once per ``repeat_window_s``, so a code held up gives one OK and then a
 REPLAY ("already accepted") every few seconds while it stays in view, not
-thirty verdicts a second.
+thirty verdicts a second. A till the caisse refused (revoked, shop suspended:
+``standing``) judges nothing: every code gets TILL_BLOCKED, and nothing is
+journaled, so the unsent scans stay as they were for ``ssa-scanner handover``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from keys.tokens import CredentialCache
 from keys.trust_list import TrustList
 from keys.verify import VerifyResult
 
+from . import standing
 from .journal import Journal
+from .messages import Messages
+
+TILL_BLOCKED = "TILL_BLOCKED"
 
 
 class TrustListHolder:
@@ -43,10 +49,30 @@ class ScanEvent:
     text: str
     source: str  # "camera" or "wedge"
     at: int
-    result: VerifyResult
+    result: VerifyResult | None  # None when the till is blocked and judged nothing
+    blocked: str | None = None  # why the caisse refuses this till (KEY_REVOKED, ...)
 
-    def to_json(self) -> dict:
-        return {"at": self.at, "source": self.source, **self.result.to_json()}
+    @property
+    def code(self) -> str:
+        return TILL_BLOCKED if self.result is None else self.result.code.value
+
+    @property
+    def ok(self) -> bool:
+        return self.result is not None and self.result.ok
+
+    def to_json(self, t: Messages | None = None) -> dict:
+        """One headless line. ``message`` is the verdict in the till's language; the
+        verifier's own (English, technical) explanation, if any, is ``detail``."""
+        out: dict = {"at": self.at, "source": self.source}
+        if self.result is None:
+            out.update(code=TILL_BLOCKED, reason=self.blocked)
+        else:
+            out.update(self.result.to_json())
+            if "message" in out:
+                out["detail"] = out.pop("message")
+        if t is not None:
+            out["message"] = t(f"till.{self.blocked}") if self.result is None else t(self.code)
+        return out
 
 
 class Till:
@@ -83,6 +109,9 @@ class Till:
             cutoff = now - self._window
             self._last_judged = {t: at for t, at in self._last_judged.items() if at >= cutoff}
         self._last_judged[text] = now
+        blocked = standing.read(self.journal).blocked
+        if blocked is not None:
+            return ScanEvent(text, source, int(now), None, blocked)
         result = self.journal.judge(
             text,
             trust_list=self.trust_lists.current,

@@ -92,8 +92,10 @@ def _routes(wallet_dir: Path, till_dir: Path) -> list[BaseRoute]:
         Route("/api/v1/trust-list", public.trust_list, methods=["GET"]),
         Route("/api/v1/wallet/activate", wallet.activate_wallet, methods=["POST"]),
         Route("/api/v1/wallet/credential", wallet.credential, methods=["GET"]),
+        Route("/api/v1/wallet/receipts", wallet.receipts, methods=["GET"]),
         Route("/api/v1/merchant/enroll", merchant.enroll_scanner, methods=["POST"]),
         Route("/api/v1/merchant/batches", merchant.upload_batch, methods=["POST"]),
+        Route("/api/v1/merchant/status", merchant.till_status, methods=["GET"]),
     ]
     if (wallet_dir / "index.html").is_file():
         routes.append(Route("/wallet", lambda r: RedirectResponse("/wallet/", 308)))

@@ -63,6 +63,8 @@ class Config:
     rate_limit: RateLimit = field(default_factory=RateLimit)
     wallet_dir: str | None = None
     till_dir: str | None = None  # the shop's browser till (default: till_pwa/ of the checkout)
+    # Whom a shop or a member calls (phone, e-mail): shown on a till the caisse revoked.
+    contact: str | None = None
     # Reconciliation and settlement (docs/reconciliation.md).
     sepa_debtor_name: str | None = None
     sepa_debtor_iban: str | None = None
@@ -122,6 +124,10 @@ def _check(config: Config) -> Config:
             raise ConfigError(f"{name} must be a non-negative integer")
     if config.trust_list_refresh_s >= config.trust_list_validity_s:
         raise ConfigError("trust_list_refresh_s must be shorter than trust_list_validity_s")
+    if config.contact is not None and (
+        not isinstance(config.contact, str) or len(config.contact) > 200
+    ):
+        raise ConfigError("contact must be a text of at most 200 characters")
     if config.kdf_profile not in ("sensitive", "interactive"):
         raise ConfigError("kdf_profile must be 'sensitive' or 'interactive'")
     _check_settlement(config)

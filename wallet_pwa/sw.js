@@ -4,7 +4,7 @@
 // any change to the shell makes browsers install a new one. Serve this file no-cache.
 // A new version takes over as soon as its whole shell is cached (skipWaiting); open pages
 // then reload into it at a safe moment (app.js, applyUpdate), never during a payment.
-const VERSION = '8be85a0a78590cc6b7ed';
+const VERSION = 'cda6ca42c8cd9585db36';
 const CACHE = `ssa-wallet-${VERSION}`;
 const ASSETS = [
   'index.html',

@@ -1,4 +1,5 @@
-"""Merchant endpoints: enrol a scanner with a code, upload signed batches of scans."""
+"""Merchant endpoints: enrol a scanner with a code, upload signed batches of scans, and ask
+where this till stands (revoked, shop suspended) before a till shows a green OK."""
 
 from __future__ import annotations
 
@@ -78,3 +79,29 @@ async def upload_batch(request: Request) -> Response:
         now=now,
     )
     return JSONResponse(result.to_json())
+
+
+async def till_status(request: Request) -> Response:
+    """GET /api/v1/merchant/status (signed by a scanner key) → where this till stands.
+
+    A revoked key or a suspended shop gets the usual 403 (KEY_REVOKED,
+    MERCHANT_SUSPENDED), so a till learns it even with nothing to upload; an
+    enrolled one gets its shop's name, how often the caisse re-signs its trust
+    list, and whom to call.
+    """
+    c = ctx(request)
+    body = await read_body(request, c.config.max_body_bytes)
+    now = c.now()
+    who = await authenticate(request, body, c.storage, role=MERCHANT, now=now)
+    async with c.storage.read() as q:
+        merchant = await q.merchant(who.id)
+    return JSONResponse(
+        {
+            "merchant_id": who.id,
+            "merchant_name": merchant["name"] if merchant else who.id,
+            "status": "active",
+            "trust_list_refresh_s": c.config.trust_list_refresh_s,
+            "trust_list_validity_s": c.config.trust_list_validity_s,
+            "contact": c.config.contact,
+        }
+    )

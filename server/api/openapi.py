@@ -97,6 +97,31 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         },
                     },
                 },
+                "Receipt": {
+                    "type": "object",
+                    "required": [
+                        "cti",
+                        "seq",
+                        "amount_cents",
+                        "merchant_name",
+                        "scanned_at",
+                        "status",
+                    ],
+                    "properties": {
+                        "cti": {**B64URL, "description": "the credential's id"},
+                        "seq": {"type": "integer"},
+                        "amount_cents": {"type": "integer"},
+                        "merchant_id": {"type": "string"},
+                        "merchant_name": {"type": "string"},
+                        "scanned_at": {"type": "integer", "description": "epoch seconds"},
+                        "status": {"type": "string", "enum": ["received", "paid", "refused"]},
+                        "reason": {
+                            "type": "string",
+                            "nullable": True,
+                            "description": "for refused: the SPEC §5 code",
+                        },
+                    },
+                },
                 "Batch": {
                     "type": "object",
                     "required": ["batch_id", "scans"],
@@ -179,6 +204,32 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/wallet/receipts": {
+                "get": {
+                    "summary": "The member's payments that reached the caisse (received, paid, "
+                    "refused), one per credential and seq",
+                    "security": [{"SSA1Sig": []}],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["receipts", "max_token_age_s"],
+                                "properties": {
+                                    "receipts": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Receipt"},
+                                    },
+                                    "max_token_age_s": {
+                                        "type": "integer",
+                                        "description": "a till refuses a payment older than this",
+                                    },
+                                },
+                            }
+                        ),
+                        **SIGNED_ERRORS,
+                    },
+                }
+            },
             "/api/v1/merchant/enroll": {
                 "post": {
                     "summary": "Enrol a scanner key with a one-time code; the code is spent",
@@ -197,6 +248,37 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         ),
                         **COMMON_ERRORS,
                         **CODE_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/merchant/status": {
+                "get": {
+                    "summary": "Where this till stands: 200 while it may accept payments, "
+                    "403 KEY_REVOKED or MERCHANT_SUSPENDED once it may not",
+                    "security": [{"SSA1Sig": []}],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["merchant_id", "merchant_name", "status"],
+                                "properties": {
+                                    "merchant_id": {"type": "string"},
+                                    "merchant_name": {"type": "string"},
+                                    "status": {"type": "string", "enum": ["active"]},
+                                    "trust_list_refresh_s": {
+                                        "type": "integer",
+                                        "description": "the caisse re-signs its list this often",
+                                    },
+                                    "trust_list_validity_s": {"type": "integer"},
+                                    "contact": {
+                                        "type": "string",
+                                        "nullable": True,
+                                        "description": "whom the shop calls",
+                                    },
+                                },
+                            }
+                        ),
+                        **SIGNED_ERRORS,
                     },
                 }
             },

@@ -1,4 +1,5 @@
-"""Member endpoints: activate a wallet with a code, fetch the month's credentials."""
+"""Member endpoints: activate a wallet with a code, fetch the month's credentials, and the
+receipts of the payments the caisse received."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from server.api.common import code_request, invalid_code
 from server.caisse.issuing import credentials_for
 from server.caisse.members import activate
 from server.context import ctx
+from server.ledger.receipts import member_receipts
 from server.validation import read_body
 
 
@@ -46,3 +48,14 @@ async def credential(request: Request) -> Response:
             now=now,
         )
     return JSONResponse({"credentials": [b64url_encode(cred) for cred in creds]})
+
+
+async def receipts(request: Request) -> Response:
+    """GET /api/v1/wallet/receipts (signed by the member key) → {receipts, max_token_age_s}."""
+    c = ctx(request)
+    body = await read_body(request, c.config.max_body_bytes)
+    now = c.now()
+    who = await authenticate(request, body, c.storage, role=MEMBER, now=now)
+    async with c.storage.read() as q:
+        found = await member_receipts(q, who.id, now)
+    return JSONResponse({"receipts": found, "max_token_age_s": c.config.max_token_age_s})

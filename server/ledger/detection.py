@@ -212,6 +212,7 @@ def rule_2_contradictions(seen: Seen) -> list[Finding]:
                 continue
             earlier = [a for a in ordered[:i] if contradicts(a, b)]
             earlier.sort(key=lambda a: -a.cumulative_cents)
+            cancelled = cancelled_then_spent(earlier[0], b, ordered)
             out.append(
                 seen.finding(
                     CONTRADICTION,
@@ -219,13 +220,31 @@ def rule_2_contradictions(seen: Seen) -> list[Finding]:
                     min(b.amount_cents, best - spent_before),
                     f"payment seq {b.seq} counts {spent_before} "
                     f"cents spent before it, but seq {earlier[0].seq} already had "
-                    f"{earlier[0].cumulative_cents}",
+                    f"{earlier[0].cumulative_cents}"
+                    + (
+                        f"; it leaves out exactly seq {earlier[0].seq}: a payment the "
+                        "member cancelled, accepted by a shop anyway"
+                        if cancelled
+                        else ""
+                    ),
                     seen.proof([b, *earlier[:MAX_PROOF]]),
                 )
             )
         best = max([best, *(t.cumulative_cents for t in ordered[i:j])])
         i = j
     return out
+
+
+def cancelled_then_spent(a: Receipt, b: Receipt, tokens: Sequence[Receipt]) -> bool:
+    """True when payment ``b`` contradicts ``a`` by leaving out exactly ``a``'s amount (SPEC
+    §3, §6): the wallet cancelled ``a`` and later payments skip it, which a shop accepted
+    anyway — not a forged total. Said only when the payments received between them
+    account for the rest of ``b``'s total exactly (one token per seq)."""
+    between = [t for t in tokens if a.seq < t.seq < b.seq]
+    if len({t.seq for t in between}) != len(between):
+        return False
+    before_b = b.cumulative_cents - b.amount_cents
+    return before_b == a.cumulative_cents - a.amount_cents + sum(t.amount_cents for t in between)
 
 
 def rule_3_over_allowance(seen: Seen, allowance_cents: int | None) -> list[Finding]:

@@ -1,8 +1,12 @@
-"""The monthly caisse report: members, allowances issued and spent, shops, rejections, findings.
+"""The monthly caisse report: members, allowances issued, received and paid, shops,
+rejections, findings.
 
 JSON for the admin console and a printable HTML page
 (``templates/monthly_report.html``). Months are calendar months in the
 caisse's time zone; amounts are cents (and ``23,40 €`` in HTML).
+"Received" is what the shops' receipts add up to (a QR no till scanned is not
+in it; a wallet's ``cum`` may be), "paid" what settlements paid the shops of it;
+``spent_cents`` is ``received_cents`` under its old name, for scripts.
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ class Allowances:
     credentials: int
     members: int
     issued_cents: int
-    spent_cents: int
+    received_cents: int  # what the shops' receipts add up to
+    paid_cents: int  # what settlements paid the shops of it
+    spent_cents: int  # received_cents under its old name, for scripts
     payments: int
     unspent_cents: int
 
@@ -112,6 +118,7 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> Monthl
         members = {r["status"]: int(r["n"]) for r in await q.ledger.report_members(end)}
         issued = await q.ledger.report_allowances(month)
         spent = await q.ledger.report_spent(month)
+        paid = await q.ledger.report_paid(month)
         shops = await q.ledger.report_shops(start, end)
         rejected = await q.ledger.report_rejected(start, end)
         findings = await q.ledger.report_findings(start, end)
@@ -148,6 +155,8 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> Monthl
             credentials=int(issued["credentials"]),
             members=int(issued["members"]),
             issued_cents=issued_cents,
+            received_cents=spent_cents,
+            paid_cents=int(paid["cents"]),
             spent_cents=spent_cents,
             payments=int(spent["payments"]),
             unspent_cents=max(0, issued_cents - spent_cents),

@@ -382,6 +382,60 @@ class AdminQueries:
                 out[period][0] += int(spent or 0)
         return {p: (v[0], v[1]) for p, v in out.items()}
 
+    async def received_and_paid_by_period(
+        self, periods: Sequence[str]
+    ) -> dict[str, tuple[int, int]]:
+        """{period: (cents the caisse received, cents it paid the shops)} for payments on
+        the credentials of each month: receipts the shops sent (a token two shops accepted
+        is two receipts), not a wallet's ``cum`` (which counts a QR no till ever scanned)."""
+        if not periods:
+            return {}
+        marks = ", ".join("?" * len(periods))
+        received = await self.conn.fetchall(
+            "SELECT k.period, SUM(x.amount_cents) FROM (SELECT s.cti, s.amount_cents "
+            "FROM scans s WHERE s.status = 'accepted' AND s.kind = 'payment' "
+            "UNION ALL SELECT s.cti, s.amount_cents FROM scan_copies c "
+            "JOIN scans s ON s.scan_key = c.scan_key WHERE s.kind = 'payment') AS x "
+            f"JOIN credentials k ON k.cti = x.cti WHERE k.period IN ({marks}) GROUP BY k.period",
+            *periods,
+        )
+        paid = await self.conn.fetchall(
+            "SELECT k.period, SUM(i.amount_cents) FROM settlement_items i "
+            "JOIN scans s ON s.scan_key = i.scan_key JOIN credentials k ON k.cti = s.cti "
+            f"WHERE i.outcome = 'paid' AND i.kind = 'payment' AND k.period IN ({marks}) "
+            "GROUP BY k.period",
+            *periods,
+        )
+        out = {p: [0, 0] for p in periods}
+        for period, cents in received:
+            out[period][0] = int(cents or 0)
+        for period, cents in paid:
+            out[period][1] = int(cents or 0)
+        return {p: (v[0], v[1]) for p, v in out.items()}
+
+    async def member_received(self, member_id: str) -> dict[bytes, dict[str, int]]:
+        """Per credential of the member: the highest payment n° the caisse received (the
+        phone's count, give or take the QR codes no till scanned), how many, their cents,
+        and what of them was paid to the shops."""
+        rows = await self.conn.fetchall(
+            "SELECT s.cti, MAX(s.seq) AS last_seq, COUNT(*) AS payments, "
+            "SUM(s.amount_cents) AS cents, SUM(CASE WHEN EXISTS (SELECT 1 FROM "
+            "settlement_items i WHERE i.scan_key = s.scan_key AND i.merchant_id = s.merchant_id "
+            "AND i.outcome = 'paid') THEN s.amount_cents ELSE 0 END) AS paid_cents "
+            "FROM scans s JOIN credentials k ON k.cti = s.cti WHERE k.member_id = ? "
+            "AND s.status = 'accepted' AND s.kind = 'payment' GROUP BY s.cti",
+            member_id,
+        )
+        return {
+            bytes(r["cti"]): {
+                "last_seq": int(r["last_seq"] or 0),
+                "payments": int(r["payments"]),
+                "received_cents": int(r["cents"] or 0),
+                "paid_cents": int(r["paid_cents"] or 0),
+            }
+            for r in rows
+        }
+
     async def trust_list_history(self, limit: int) -> list[Row]:
         return await self.conn.fetchall(
             "SELECT seq, issued_at, expires_at, reason FROM trust_lists ORDER BY seq DESC LIMIT ?",

@@ -418,6 +418,23 @@ class Queries:
         )
         return int(value or 0)
 
+    async def wallet_receipts(self, member_id: str, since: int, limit: int) -> list[Row]:
+        """The payments received on this member's credentials ending after ``since``: one row
+        per token, with its shop's name and whether a settlement paid it."""
+        return await self.conn.fetchall(
+            "SELECT s.cti, s.seq, s.amount_cents, s.status, s.code, s.scanned_at, "
+            "s.merchant_id, m.name AS merchant_name, CASE WHEN EXISTS (SELECT 1 FROM "
+            "settlement_items i WHERE i.scan_key = s.scan_key AND i.merchant_id = s.merchant_id "
+            "AND i.outcome = 'paid') THEN 1 ELSE 0 END AS paid "
+            "FROM scans s JOIN credentials c ON c.cti = s.cti "
+            "LEFT JOIN merchants m ON m.merchant_id = s.merchant_id "
+            "WHERE c.member_id = ? AND c.exp > ? AND s.kind = 'payment' "
+            "ORDER BY s.scanned_at, s.seq LIMIT ?",
+            member_id,
+            since,
+            limit,
+        )
+
     # -- batches and scans -----------------------------------------------------------
 
     async def batch(self, merchant_id: str, batch_id: str) -> Row | None:

@@ -471,6 +471,16 @@ class LedgerQueries:
             period,
         )
 
+    async def report_paid(self, period: str) -> Row:
+        """What settlements paid the shops for payments on the credentials of a period."""
+        return await self.conn.fetchone(
+            "SELECT COUNT(*) AS payments, COALESCE(SUM(i.amount_cents), 0) AS cents "
+            "FROM settlement_items i JOIN scans s ON s.scan_key = i.scan_key "
+            "JOIN credentials k ON k.cti = s.cti "
+            "WHERE k.period = ? AND i.outcome = 'paid' AND i.kind = 'payment'",
+            period,
+        )
+
     async def report_shops(self, start: int, end: int) -> list[Row]:
         """Per shop and kind: receipts scanned in [start, end), and what has been paid of them."""
         return await self.conn.fetchall(

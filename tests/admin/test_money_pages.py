@@ -187,7 +187,7 @@ async def test_the_monthly_report_shows_the_months_figures_in_each_language(
     text = html.unescape(page.text)
     assert re.search(r'<td class="num" id="members-total">2</td>', text)
     allowance = accounts.cfg.allowance_cents
-    assert f'id="spent">{_eur(3490)}' in text
+    assert f'id="received">{_eur(3490)}' in text and f'id="paid">{_eur(3490)}' in text
     assert f'id="issued">{_eur(2 * allowance)}' in text
     assert f'id="unspent">{_eur(2 * allowance - 3490)}' in text
     assert "Épicerie du Coin" in text and "MALFORMED" in text
@@ -203,6 +203,48 @@ async def test_the_monthly_report_shows_the_months_figures_in_each_language(
     for bad in ("2026-13", "1999-12", "x", "9999-01"):
         r = await admin.get("/admin/report", params={"month": bad})
         assert r.status_code == 400 and "text/html" in r.headers["content-type"], bad
+
+
+async def test_dashboard_report_and_member_page_say_one_received_figure_and_what_was_paid(
+    admin, accounts
+) -> None:
+    """A QR shown but never scanned (seq 2) is in the wallet's cum, never in "received"."""
+    shop = await accounts.enroll(await accounts.add_shop("Épicerie du Coin"))
+    member = await accounts.activate()
+    now = accounts.now
+    first = member.pay(5000, 1, 5000, now - 60)
+    member.pay(500, 2, 5500, now - 55)  # shown, never scanned
+    third = member.pay(4784, 3, 10284, now - 50)
+    await _upload(accounts, shop, [scan(first, now - 40), scan(third, now - 30)], "b-1")
+
+    def figures(text: str) -> dict[str, str]:
+        text = html.unescape(text)
+        found = {}
+        for key in ("this-received", "this-paid", "received", "paid", "last-seq"):
+            m = re.search(rf'(?:id|data-field)="{key}"[^>]*>([^<]*)<', text)
+            if m:
+                found[key] = m.group(1).strip()
+        return found
+
+    dashboard = figures((await admin.get("/admin/", params={"lang": "en"})).text)
+    assert dashboard["this-received"] == f"Received by the caisse: {_eur(9784)}"
+    assert dashboard["this-paid"] == f"Paid to shops: {_eur(0)}"
+    report = figures((await admin.get("/admin/report", params={"lang": "en"})).text)
+    assert (report["received"], report["paid"]) == (_eur(9784), _eur(0))
+    page = figures((await admin.get(f"/admin/members/{member.member_id}")).text)
+    assert page["last-seq"] == "3" and page["received"].startswith(_eur(9784))
+    assert "(2 payments)" in page["received"] and page["paid"] == _eur(0)
+
+    done = await admin.post("/admin/reconciliation/run", {"include_today": "yes"})
+    assert done.status_code == 200
+    dashboard = figures((await admin.get("/admin/", params={"lang": "en"})).text)
+    assert dashboard["this-paid"] == f"Paid to shops: {_eur(9784)}"
+    report = figures((await admin.get("/admin/report", params={"lang": "en"})).text)
+    assert (report["received"], report["paid"]) == (_eur(9784), _eur(9784))
+    page = figures((await admin.get(f"/admin/members/{member.member_id}")).text)
+    assert page["paid"] == _eur(9784)
+    fr = html.unescape((await admin.get("/admin/", params={"lang": "fr"})).text)
+    assert "Reçu par la caisse : 97,84\xa0€" in fr and "Payé aux commerces : 97,84\xa0€" in fr
 
 
 def _eur(cents: int) -> str:

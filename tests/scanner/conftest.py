@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import time
 from pathlib import Path
 
 import cv2
@@ -60,3 +64,31 @@ def scanner_store(tmp_path: Path, caisse: SampleCaisse) -> ScannerStore:
         )
     )
     return store
+
+
+@pytest.fixture(scope="session")
+def display(service_missing):
+    """A virtual X display (Xvfb) for the Tk window tests, as DISPLAY, one per session (a
+    second server on the same number while the first is still going away would fail)."""
+    if not shutil.which("Xvfb"):
+        service_missing("Xvfb is not installed (Debian package xvfb)")
+    number = 90 + os.getpid() % 50
+    server = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    socket = Path(f"/tmp/.X11-unix/X{number}")
+    for _ in range(100):
+        if socket.exists() or server.poll() is not None:
+            break
+        time.sleep(0.05)
+    time.sleep(0.2)
+    old = os.environ.get("DISPLAY")
+    os.environ["DISPLAY"] = f":{number}"
+    yield
+    server.terminate()
+    server.wait(10)
+    if old is None:
+        os.environ.pop("DISPLAY", None)
+    else:
+        os.environ["DISPLAY"] = old

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from keys.sample import SampleCaisse
 from keys.verify import ResultCode
-from scanner.camera import LiveSource
+from scanner.camera import CameraState, LiveSource
 from scanner.headless import HeadlessRun
 from scanner.journal import Journal
+from scanner.messages import Messages
 from scanner.store import ScannerStore
 from scanner.till import Till, TrustListHolder
 
@@ -144,17 +145,21 @@ def test_any_wedge_text_gets_a_verdict_not_a_crash(text: str) -> None:
     assert event is None or event.result.code is not ResultCode.OK
 
 
-def test_a_camera_that_is_not_there_is_retried_with_a_message() -> None:
-    said: list[str] = []
-    got_message = threading.Event()
+def test_a_camera_that_is_not_there_is_retried_and_said_in_words() -> None:
+    said: list[CameraState] = []
+    got_two = threading.Event()
 
-    def on_status(message: str) -> None:
-        said.append(message)
-        got_message.set()
+    def on_state(state: CameraState) -> None:
+        said.append(state)
+        if len(said) >= 2:
+            got_two.set()
 
-    source = LiveSource(
-        "http://127.0.0.1:9/stream", on_status=on_status, retry_delays=(0.2,)
-    ).start()
-    assert got_message.wait(30)
+    source = LiveSource("http://127.0.0.1:9/stream", on_state=on_state, retry_delays=(0.2, 0.4))
+    source.start()
+    assert got_two.wait(30)
     source.stop()
-    assert "no picture, trying again" in said[0]
+    assert [(s.state, s.retry_in_s) for s in said[:2]] == [("not_found", 0.2), ("not_found", 0.4)]
+    assert said[0].words(Messages("fr")) == (
+        "Aucune caméra trouvée (http://127.0.0.1:9/stream) : vérifiez qu'elle est branchée. "
+        "Nouvel essai dans 0.2 s."
+    )

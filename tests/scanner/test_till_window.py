@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import time
-
-import pytest
 
 from keys.sample import SampleCaisse
 from scanner.journal import Journal
 from scanner.messages import Messages
+from scanner.status import Screen
 from scanner.till import Till, TrustListHolder
 from scanner.till_window import COLOURS, TillWindow
 from tests.conftest import now_s
 
 from .conftest import qr_picture
-
-
-@pytest.fixture(scope="module")
-def display(service_missing):
-    if not shutil.which("Xvfb"):
-        service_missing("Xvfb is not installed (Debian package xvfb)")
-    number = 90 + os.getpid() % 50
-    server = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    time.sleep(1.0)
-    old = os.environ.get("DISPLAY")
-    os.environ["DISPLAY"] = f":{number}"
-    yield
-    server.terminate()
-    server.wait(10)
-    if old is None:
-        os.environ.pop("DISPLAY", None)
-    else:
-        os.environ["DISPLAY"] = old
 
 
 def _window(caisse: SampleCaisse, frames=None, language: str = "fr") -> TillWindow:
@@ -46,7 +21,7 @@ def _window(caisse: SampleCaisse, frames=None, language: str = "fr") -> TillWind
     till = Till(Journal(":memory:"), "m-till", TrustListHolder(caisse.trust_list()))
     return TillWindow(
         till, frames=frames, decode=decode_frame, messages=Messages(language),
-        status=lambda: ("status", "ok"),
+        status=lambda: Screen("status", "ok"), camera="test" if frames is not None else None,
     )  # fmt: skip
 
 

@@ -138,8 +138,9 @@ def test_rule_2_a_total_that_ignores_an_earlier_payment_is_a_contradiction():
     (found,) = detect([one, ignores_it], None)
     assert found.kind == CONTRADICTION
     assert found.amount_cents == 2000  # what its total left out, at most its own amount
-    assert found.summary == (
-        "payment seq 2 counts 0 cents spent before it, but seq 1 already had 3000"
+    assert found.summary == (  # seq 2 leaves out exactly seq 1: what a cancelled seq 1 looks like
+        "payment seq 2 counts 0 cents spent before it, but seq 1 already had 3000; it leaves "
+        "out exactly seq 1: a payment the member cancelled, accepted by a shop anyway"
     )
     assert found.receipts == keys(ignores_it, one)  # the payment, then what it ignores
     assert found.finding_id == detection.contradiction_id(CTI, token(3))
@@ -153,6 +154,7 @@ def test_rule_2_a_cancelled_payment_a_shop_accepted_anyway_is_a_contradiction():
     three = pay(3, 3, 700, 1700, "shop-c", at=120)  # 1000 spent before: seq 2 not counted
     (found,) = detect([one, cancelled, three], None)
     assert found.kind == CONTRADICTION and found.amount_cents == 500
+    assert found.summary.endswith("a payment the member cancelled, accepted by a shop anyway")
     assert found.receipts == keys(three, cancelled)
     assert found.finding_id == detection.contradiction_id(CTI, three.scan_key)
 

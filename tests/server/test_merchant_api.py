@@ -226,8 +226,10 @@ async def test_health_openapi_and_unknown_routes_answer_json(api):
         "/api/v1/trust-list",
         "/api/v1/wallet/activate",
         "/api/v1/wallet/credential",
+        "/api/v1/wallet/receipts",
         "/api/v1/merchant/enroll",
         "/api/v1/merchant/batches",
+        "/api/v1/merchant/status",
     }
     r = await api.client.get("/api/v1/nope")
     assert r.status_code == 404 and r.json()["error"] == "NOT_FOUND"

@@ -118,6 +118,29 @@ async def test_a_cumulative_total_that_ignores_a_payment_seen_elsewhere_is_a_con
     assert sorted(e.qr for e in proof.evidence) == sorted([honest, ignores])
 
 
+async def test_a_payment_the_member_cancelled_that_a_shop_took_is_told_from_a_forged_total(api):
+    a, b = await api.enroll(await api.add_shop("A")), await api.enroll(await api.add_shop("B"))
+    member, forger = await api.activate(), await api.activate()
+    now = api.now
+    first = member.pay(1000, 1, 1000, now - 50)
+    cancelled = member.pay(500, 2, 1500, now - 45)  # the wallet cancelled it: cum back to 1000
+    after = member.pay(700, 3, 1700, now - 40)  # SPEC §3: leaves out exactly seq 2
+    await upload_ok(api, a, [scan(first, now - 49), scan(cancelled, now - 44)])
+    await upload_ok(api, b, [scan(after, now - 39)])
+    forged = [forger.pay(1000, 1, 1000, now - 50), forger.pay(700, 2, 900, now - 40)]
+    await upload_ok(api, a, [scan(forged[0], now - 49)])
+    await upload_ok(api, b, [scan(forged[1], now - 39)])
+    summary = await run(api)
+    by_member = {f["member_id"]: f for f in summary.double_spends}
+    assert {f["kind"] for f in by_member.values()} == {CONTRADICTION}
+    told = by_member[member.member_id]
+    assert told["amount_cents"] == 500 and told["merchants"] == sorted(
+        [a.merchant_id, b.merchant_id]
+    )
+    assert "leaves out exactly seq 2: a payment the member cancelled" in told["summary"]
+    assert "cancelled" not in by_member[forger.member_id]["summary"]
+
+
 async def test_cloned_wallet_chains_are_forks_and_over_allowance_and_first_policy_withholds(api):
     a, b = await api.enroll(await api.add_shop("A")), await api.enroll(await api.add_shop("B"))
     member = await api.activate()

@@ -66,8 +66,9 @@ def test_two_tabs_paying_at_the_same_instant_get_distinct_seqs(new_page, caisse)
         second.get_by_test_id("amount-input").fill(b)
         first.evaluate(
             """() => {
-              document.getElementById('pay-button').click();
-              window.otherTab.document.getElementById('pay-button').click();
+              const tabs = [document, window.otherTab.document];
+              for (const doc of tabs) doc.getElementById('pay-button').click(); // "Pay 10 €?"
+              for (const doc of tabs) doc.getElementById('confirm-pay').click();
             }"""
         )
         qrs += [shown_qr(first), shown_qr(second)]
@@ -86,6 +87,7 @@ def test_a_tab_opened_mid_payment_waits_and_never_voids_it(new_page, caisse):
     paying.evaluate(GATE_SIGNING)
     paying.get_by_test_id("amount-input").fill("10")
     paying.get_by_test_id("pay-button").click()
+    paying.get_by_test_id("confirm-pay").click()
     paying.wait_for_function("() => window.signWaiting === true")  # reserved, lock held
 
     # A second tab starts now: at start it voids payments reserved but never signed
@@ -98,6 +100,7 @@ def test_a_tab_opened_mid_payment_waits_and_never_voids_it(new_page, caisse):
     expect(other.get_by_test_id("balance")).to_have_text("€140.50")
     other.get_by_test_id("amount-input").fill("5")
     other.get_by_test_id("pay-button").click()
+    other.get_by_test_id("confirm-pay").click()
     second_qr = shown_qr(other)
 
     assert_one_sequence(caisse, [first_qr, second_qr], [1000, 500])

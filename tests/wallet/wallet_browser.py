@@ -52,17 +52,25 @@ def decode_qr_image(png: bytes) -> str:
 
 
 def pay(page, amount: str) -> str:
-    """Type an amount, tap pay, photograph the QR; returns the decoded QR text."""
+    """Type an amount, tap pay, confirm "Pay 12,34 €?", photograph the QR; returns the
+    decoded QR text."""
     page.get_by_test_id("amount-input").fill(amount)
     page.get_by_test_id("pay-button").click()
+    page.get_by_test_id("confirm-pay").click()
     qr = page.get_by_test_id("payment-qr")
     qr.wait_for(state="visible")
     return decode_qr_image(qr.screenshot())
 
 
-def close_qr(page) -> None:
+def close_qr(page, *, scanned: bool = True) -> None:
+    """Tap Done, then answer "Did the shop scan it?" if the wallet asks: yes keeps the
+    payment, no cancels it. It does not ask when the payment can no longer be cancelled
+    (a later payment, from another tab, already counts it)."""
     page.get_by_test_id("close-qr").click()
     page.get_by_test_id("payment-qr").wait_for(state="hidden")
+    if page.get_by_test_id("ask-screen").is_visible():
+        page.get_by_test_id("scanned-yes" if scanned else "scanned-no").click()
+        page.get_by_test_id("ask-screen").wait_for(state="hidden")
 
 
 def scan(

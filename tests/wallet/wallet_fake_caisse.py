@@ -1,6 +1,7 @@
 """A stand-in for the caisse server, just enough for the wallet: it serves wallet_pwa/ at
-/wallet/ with the headers the real server must send, and answers the two wallet
-endpoints of SPEC §8 with real credentials signed by a real issuer key (keys/).
+/wallet/ with the headers the real server must send, and answers the wallet endpoints
+(SPEC §8, and the receipts of docs/api.md) with real credentials signed by a real issuer
+key (keys/); ``receipts`` holds what the receipts endpoint tells each member key.
 
 Why a fake: the wallet's tests must not wait for server/; the lead will point the
 journey at the real server once it exists. Its clock can be shifted (``shift_s``, also
@@ -62,6 +63,7 @@ class FakeCaisse:
     codes: dict[str, bytes] = field(default_factory=dict)  # code -> member pseudonym
     members: dict[bytes, bytes] = field(default_factory=dict)  # public key -> pseudonym
     members_credentials: dict[bytes, list[bytes]] = field(default_factory=dict)
+    receipts: dict[bytes, list[dict]] = field(default_factory=dict)  # key -> GET receipts items
     send_date: bool = True
     shift_s: int = 0
     offline: bool = False
@@ -120,6 +122,20 @@ class FakeCaisse:
         return JSONResponse({"credential": b64url_encode(cred)})
 
     async def credentials(self, request: Request) -> Response:
+        key = await self._member(request)
+        if isinstance(key, Response):
+            return key
+        creds = self.members_credentials.get(key, [])
+        return JSONResponse({"credentials": [b64url_encode(c) for c in creds]})
+
+    async def receipts_of(self, request: Request) -> Response:
+        key = await self._member(request)
+        if isinstance(key, Response):
+            return key
+        return JSONResponse({"receipts": self.receipts.get(key, []), "max_token_age_s": 600})
+
+    async def _member(self, request: Request) -> bytes | Response:
+        """The signing member's key, or the error answer (as server/api/auth.py)."""
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         try:
             signed = parse_authorization(request.headers.get("authorization"))
@@ -133,8 +149,7 @@ class FakeCaisse:
             return _error(401, "UNKNOWN_KEY", "this key is not enrolled with the caisse")
         if signed.public_key in self.revoked:
             return _error(403, "KEY_REVOKED", "this member's access has been revoked")
-        creds = self.members_credentials.get(signed.public_key, [])
-        return JSONResponse({"credentials": [b64url_encode(c) for c in creds]})
+        return signed.public_key
 
     async def headers(self, request: Request, call_next) -> Response:
         """The wallet's static headers, the shifted Date, and the "network cut" switch."""
@@ -162,6 +177,7 @@ class FakeCaisse:
             routes=[
                 Route("/api/v1/wallet/activate", self.activate, methods=["POST"]),
                 Route("/api/v1/wallet/credential", self.credentials, methods=["GET"]),
+                Route("/api/v1/wallet/receipts", self.receipts_of, methods=["GET"]),
                 Mount("/wallet", StaticFiles(directory=self.wallet_dir, html=True)),
                 Mount("/keys/js", StaticFiles(directory=self.core_dir or self.default_core())),
             ],

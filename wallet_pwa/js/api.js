@@ -1,6 +1,7 @@
-// The two wallet endpoints of SPEC §8: activation with the one-time code, and the signed
-// credential refresh. Every failure becomes an ApiError whose `kind` the UI translates.
-import { toB64url, toHex } from '../../keys/js/bytes.js';
+// The wallet endpoints: activation with the one-time code and the signed credential
+// refresh (SPEC §8), and the signed receipts of the payments the caisse received
+// (docs/api.md). Every failure becomes an ApiError whose `kind` the UI translates.
+import { fromB64url, toB64url, toHex } from '../../keys/js/bytes.js';
 
 const BASE = new URL('../api/v1/', location.href); // the wallet lives at /wallet/
 
@@ -69,17 +70,54 @@ export async function authorization(method, pathWithQuery, body, publicKey, sign
   return `SSA1-Sig key=${toB64url(publicKey)}, ts=${ts}, sig=${toB64url(sig)}`;
 }
 
-/** GET /api/v1/wallet/credential (signed) -> {credentials: [...]} */
-export async function fetchCredentials(publicKey, signer, nowSeconds) {
-  const url = new URL('wallet/credential', BASE);
+async function signedGet(path, publicKey, signer, nowSeconds) {
+  const url = new URL(path, BASE);
   const auth = await authorization('GET', url.pathname + url.search, new Uint8Array(0), publicKey, signer, nowSeconds);
-  const { body, offset } = await call(
+  return call(
     url,
     { method: 'GET', headers: { Authorization: auth } },
     (status) => (status === 401 || status === 403 ? 'key' : 'server'),
   );
+}
+
+/** GET /api/v1/wallet/credential (signed) -> {credentials: [...]} */
+export async function fetchCredentials(publicKey, signer, nowSeconds) {
+  const { body, offset } = await signedGet('wallet/credential', publicKey, signer, nowSeconds);
   if (!Array.isArray(body.credentials) || !body.credentials.every((c) => typeof c === 'string')) {
     throw new ApiError('server');
   }
   return { credentials: body.credentials, offset };
+}
+
+const RECEIPT_STATUSES = new Set(['received', 'paid', 'refused']);
+
+/**
+ * GET /api/v1/wallet/receipts (signed) -> this member's payments the caisse received:
+ * {receipts: [{ctiHex, seq, amountCents, shop, scannedAt, status, reason}], maxTokenAgeS}.
+ * Malformed entries are dropped.
+ */
+export async function fetchReceipts(publicKey, signer, nowSeconds) {
+  const { body } = await signedGet('wallet/receipts', publicKey, signer, nowSeconds);
+  if (!Array.isArray(body.receipts)) throw new ApiError('server');
+  const out = [];
+  for (const r of body.receipts) {
+    if (typeof r?.cti !== 'string' || !Number.isSafeInteger(r.seq) || !RECEIPT_STATUSES.has(r.status)) continue;
+    let ctiHex;
+    try {
+      ctiHex = toHex(fromB64url(r.cti));
+    } catch {
+      continue;
+    }
+    out.push({
+      ctiHex,
+      seq: r.seq,
+      amountCents: Number.isSafeInteger(r.amount_cents) ? r.amount_cents : null,
+      shop: typeof r.merchant_name === 'string' ? r.merchant_name : '',
+      scannedAt: Number.isSafeInteger(r.scanned_at) ? r.scanned_at : null,
+      status: r.status,
+      reason: typeof r.reason === 'string' ? r.reason : null,
+    });
+  }
+  const maxTokenAgeS = Number.isSafeInteger(body.max_token_age_s) ? body.max_token_age_s : null;
+  return { receipts: out, maxTokenAgeS };
 }

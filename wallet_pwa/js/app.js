@@ -1,10 +1,11 @@
-// The wallet's screens: welcome/activation, balance + pay + history, and the full-screen
-// payment QR. All rules live in wallet.js; this module only reads and writes the DOM.
+// The wallet's screens: welcome/activation, balance + pay + history, "Pay 12,30 €?", the
+// full-screen payment QR, and "Did the shop scan it?" after it. All rules live in
+// wallet.js; this module only reads and writes the DOM.
 import { parseAmount } from './amount.js';
 import { ApiError } from './api.js';
 import { LANGUAGES, browserLanguage, translator } from './i18n.js';
 import { drawQr } from './qr.js';
-import { BalanceError, getMeta, setMeta } from './store.js';
+import { BalanceError, CancelError, getMeta, setMeta } from './store.js';
 import { CredentialError, Wallet, onOtherTabChange } from './wallet.js';
 
 const $ = (id) => document.getElementById(id);
@@ -12,7 +13,6 @@ const wallet = new Wallet();
 let t = translator(browserLanguage());
 let wakeLock = null;
 let shownPayment = null;
-let lastFocus = null;
 let busy = false; // activating or paying: never reload under the member's feet
 let updateReady = false; // a new version of the wallet took over: reload when safe
 
@@ -58,33 +58,70 @@ async function renderHome() {
   const { lastSynced } = wallet.sync;
   $('last-synced').textContent = lastSynced ? t('lastSynced', { date: t.dateTime(lastSynced) }) : t('neverSynced');
   $('network').textContent = navigator.onLine ? t('online') : t('offline');
-  const payments = (await wallet.payments(cred)).filter((p) => p.status === 'issued' || p.refunded);
+  const all = await wallet.payments(cred);
+  const payments = all.filter((p) => p.status === 'issued' || p.status === 'cancelled' || p.refunded);
   const latest = payments.find((p) => p.status === 'issued');
   $('history').replaceChildren(...payments.slice(0, 50).map((p) => historyItem(p, p === latest)));
   $('no-payments').hidden = payments.length > 0;
+  // what a volunteer at the caisse sees on the member's page: the last seq, the total received
+  const received = all
+    .filter((p) => p.receipt && p.receipt.status !== 'refused')
+    .reduce((sum, p) => sum + p.amountCents, 0);
+  $('history-summary').hidden = !cred || !cred.seq;
+  $('history-summary').textContent = cred?.seq ? t('summary', { seq: cred.seq, amount: t.money(received) }) : '';
 }
 
-function historyItem(payment, canShowAgain) {
+/** What became of a payment, in words: received by a shop, not yet, cancelled, refused. */
+function paymentState(payment) {
+  const r = payment.receipt;
+  const shop = r?.shop ? t('stReceived', { shop: r.shop }) : t('stReceivedCaisse');
+  if (payment.status === 'void') return { text: t('notCharged'), tone: 'muted' };
+  if (payment.status === 'cancelled') {
+    if (r && r.status !== 'refused') {
+      return { text: t('stCancelledScanned', { shop: r.shop || t('stReceivedCaisse') }), tone: 'warn' };
+    }
+    return { text: t('stCancelled'), tone: 'muted' };
+  }
+  if (!r) return { text: t('stNotYet'), tone: 'muted' };
+  if (r.status === 'refused') {
+    const key = `reason_${r.reason}`;
+    const reason = t(key) === key ? t('reasonOther', { code: r.reason ?? '?' }) : t(key);
+    return { text: t('stRefused', { reason }), tone: 'warn' };
+  }
+  return { text: shop, tone: 'ok' };
+}
+
+function historyItem(payment, isLatest) {
   const li = document.createElement('li');
+  li.dataset.seq = String(payment.seq);
   const what = document.createElement('span');
   what.textContent = `${t.dateTime(payment.iat)} · ${t('paymentNumber', { seq: payment.seq })}`;
   const amount = document.createElement('span');
-  amount.className = payment.status === 'void' ? 'amount void' : 'amount';
+  const off = payment.status === 'void' || payment.status === 'cancelled';
+  amount.className = off ? 'amount void' : 'amount';
   amount.textContent = t.money(payment.amountCents);
-  li.append(what, amount);
-  if (payment.status === 'void') {
-    const note = document.createElement('span');
-    note.className = 'muted';
-    note.textContent = t('notCharged');
-    li.append(note);
-  }
-  if (canShowAgain) {
+  const state = paymentState(payment);
+  const note = document.createElement('span');
+  note.className = `state ${state.tone}`;
+  note.dataset.testid = 'payment-state';
+  note.textContent = state.text;
+  li.append(what, amount, note);
+  if (isLatest && payment.status === 'issued') {
     const again = document.createElement('button');
     again.type = 'button';
     again.className = 'secondary';
     again.textContent = t('showAgain');
     again.addEventListener('click', () => showQr(payment));
     li.append(again);
+  }
+  if (wallet.canCancel(payment)) {
+    const cancel = document.createElement('button');
+    cancel.type = 'button';
+    cancel.className = 'secondary';
+    cancel.dataset.testid = 'cancel-payment';
+    cancel.textContent = t('cancelPayment');
+    cancel.addEventListener('click', () => ask(payment, 'history'));
+    li.append(cancel);
   }
   return li;
 }
@@ -142,6 +179,42 @@ function activationCodeFromLink() {
   return (params.get('activate') ?? '').trim();
 }
 
+// -- dialogs ------------------------------------------------------------------
+
+const DIALOGS = ['confirm-screen', 'qr-screen', 'ask-screen'];
+let confirming = null; // {cents}: the amount waiting for "Pay 12,30 €?"
+let asking = null; // {payment, context: 'close' | 'remake' | 'history'}
+let staleTimer = null;
+
+function setBackgroundInert(inert) {
+  for (const el of document.querySelectorAll('body > header, body > main')) el.inert = inert;
+}
+
+/** Show one modal dialog (the others hidden), the page behind it inert, focus on `focus`. */
+function openDialog(id, focus) {
+  for (const d of DIALOGS) $(d).hidden = d !== id;
+  setBackgroundInert(true);
+  $(focus).focus();
+}
+
+/** Hide every dialog; focus goes back where paying starts (the history is re-drawn anyway). */
+function closeDialogs() {
+  for (const d of DIALOGS) $(d).hidden = true;
+  setBackgroundInert(false);
+  $('amount-input').focus();
+}
+
+/** Tab and Shift+Tab cycle through the open dialog's own buttons. */
+function trapFocus(event) {
+  if (event.key !== 'Tab') return;
+  const buttons = [...event.currentTarget.querySelectorAll('button')].filter((b) => b.offsetParent !== null);
+  if (!buttons.length) return;
+  event.preventDefault();
+  const i = buttons.indexOf(document.activeElement);
+  const next = event.shiftKey ? (i <= 0 ? buttons.length - 1 : i - 1) : (i + 1) % buttons.length;
+  buttons[next].focus();
+}
+
 // -- paying ------------------------------------------------------------------
 
 function fieldError(key, params) {
@@ -152,9 +225,10 @@ function fieldError(key, params) {
   else input.removeAttribute('aria-invalid');
 }
 
-async function onPay(event) {
+/** Pay tapped: check the amount, then ask "Pay 12,30 €?" in large type before signing. */
+function onPay(event) {
   event.preventDefault();
-  performance.mark('ssa-pay-start');
+  performance.mark('ssa-pay-tap');
   alertMessage(null);
   const cents = parseAmount($('amount-input').value);
   if (cents === null) {
@@ -169,16 +243,44 @@ async function onPay(event) {
     return;
   }
   fieldError(null);
-  $('pay-button').disabled = true;
+  confirming = { cents };
+  renderConfirm();
+  openDialog('confirm-screen', 'confirm-pay');
+  requestAnimationFrame(() => performance.mark('ssa-confirm-shown'));
+}
+
+function renderConfirm() {
+  if (!confirming) return;
+  $('confirm-title').textContent = t('confirmTitle', { amount: t.money(confirming.cents) });
+  $('confirm-after').textContent = t('confirmAfter', { amount: t.money(wallet.balance() - confirming.cents) });
+}
+
+function backToAmount() {
+  confirming = null;
+  closeDialogs();
+  $('amount-input').select();
+  applyUpdate();
+}
+
+/** "Yes, pay": reserve, sign and record the payment, then show its QR. */
+async function onConfirm() {
+  if (!confirming || busy) return;
+  performance.mark('ssa-pay-start');
+  const { cents } = confirming;
   busy = true;
+  $('confirm-pay').disabled = true;
   try {
     const payment = await wallet.pay(cents);
+    confirming = null;
     $('amount-input').value = '';
     showQr(payment);
   } catch (err) {
+    confirming = null;
+    closeDialogs();
     if (err instanceof BalanceError) fieldError('errOverBalance', { amount: t.money(wallet.balance()) });
     else alertMessage(errorKey(err));
   } finally {
+    $('confirm-pay').disabled = false;
     $('pay-button').disabled = !wallet.current();
     busy = false;
     applyUpdate();
@@ -193,37 +295,137 @@ async function keepScreenOn() {
   }
 }
 
-function setBackgroundInert(inert) {
-  for (const el of document.querySelectorAll('body > header, body > main')) el.inert = inert;
+function releaseScreen() {
+  wakeLock?.release().catch(() => {});
+  wakeLock = null;
+}
+
+/** The largest QR side (CSS px) that fits beside the dialog's other lines without scrolling. */
+function qrSide() {
+  const screen = $('qr-screen');
+  const style = getComputedStyle(screen);
+  const gap = parseFloat(style.rowGap) || 0;
+  let used = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+  for (const el of screen.children) {
+    if (el.hidden || el.id === 'payment-qr') continue;
+    used += el.getBoundingClientRect().height + gap;
+  }
+  const width = screen.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+  return Math.max(Math.min(width, window.innerHeight - used, 720), 160);
 }
 
 function showQr(payment) {
-  if (!shownPayment) lastFocus = document.activeElement;
+  clearTimeout(staleTimer);
   shownPayment = payment;
   const amount = t.money(payment.amountCents);
   $('qr-amount').textContent = amount;
   $('qr-seq').textContent = t('paymentNumber', { seq: payment.seq });
   const canvas = $('payment-qr');
   canvas.setAttribute('aria-label', t('qrAlt', { amount }));
-  setBackgroundInert(true);
-  $('qr-screen').hidden = false;
-  const side = Math.min(window.innerWidth - 24, window.innerHeight - 220, 720);
-  drawQr(canvas, payment.qr, Math.max(side, 200));
-  $('close-qr').focus();
-  keepScreenOn();
+  const stale = wallet.isStale(payment);
+  $('qr-title').textContent = t(stale ? 'qrStaleTitle' : 'qrTitle');
+  canvas.hidden = stale;
+  $('qr-stale').hidden = !stale;
+  $('qr-stale-text').textContent = stale ? t('qrStale', { minutes: Math.round(wallet.tokenAgeS / 60) }) : '';
+  openDialog('qr-screen', stale ? 'remake-qr' : 'close-qr');
+  if (!stale) {
+    drawQr(canvas, payment.qr, qrSide());
+    // the queue was long: when the till would refuse it, say so and offer a new code
+    staleTimer = setTimeout(() => shownPayment === payment && showQr(payment), wallet.staleIn(payment) * 1000 + 50);
+    keepScreenOn();
+  } else {
+    releaseScreen();
+  }
   requestAnimationFrame(() => performance.mark('ssa-qr-shown'));
 }
 
+/** Done: the QR goes; unless the member already answered, ask whether the shop scanned it. */
 async function closeQr() {
+  const payment = shownPayment;
+  clearTimeout(staleTimer);
   shownPayment = null;
-  $('qr-screen').hidden = true;
-  setBackgroundInert(false);
-  wakeLock?.release().catch(() => {});
-  wakeLock = null;
-  const back = lastFocus?.isConnected && lastFocus !== document.body ? lastFocus : $('amount-input');
-  back.focus();
+  releaseScreen();
+  if (payment && !payment.scannedAnswerAt && wallet.canCancel(payment)) {
+    ask(payment, 'close');
+    return;
+  }
+  await finish();
+}
+
+/** Back to the balance screen, moving to a newer wallet version first if one is waiting. */
+async function finish() {
+  asking = null;
+  closeDialogs();
   if (applyUpdate()) return; // a newer version may hold the database: go to it first
   await renderHome();
+}
+
+function ask(payment, context) {
+  asking = { payment, context };
+  renderAsk();
+  openDialog('ask-screen', 'ask-yes');
+}
+
+function renderAsk() {
+  if (!asking) return;
+  const { payment, context } = asking;
+  const params = { seq: payment.seq, amount: t.money(payment.amountCents) };
+  const stale = wallet.isStale(payment);
+  $('ask-what').textContent = t(context === 'remake' ? 'askWhatStale' : 'askWhat', params);
+  $('ask-no').textContent = t(context === 'remake' ? 'askNoRemake' : 'askNoCancel');
+  $('ask-show').hidden = stale;
+}
+
+/** "Yes, it was scanned": the payment stays as it is. */
+async function onScannedYes() {
+  if (!asking || busy) return;
+  const { payment } = asking;
+  busy = true;
+  try {
+    await wallet.keep(payment);
+  } catch {
+    // only the "do not ask again" mark is lost: nothing about the money changes
+  } finally {
+    busy = false;
+  }
+  await finish();
+}
+
+/** "No": cancel it (the amount back on the balance), or cancel it and make a new code. */
+async function onScannedNo() {
+  if (!asking || busy) return;
+  const { payment, context } = asking;
+  busy = true;
+  try {
+    if (context === 'remake') {
+      const fresh = await wallet.remake(payment);
+      asking = null;
+      showQr(fresh);
+      return;
+    }
+    await wallet.cancel(payment);
+    say('cancelled', { amount: t.money(payment.amountCents) });
+    await finish();
+  } catch (err) {
+    await finish();
+    alertMessage(err instanceof CancelError ? 'errCannotCancel' : errorKey(err));
+  } finally {
+    busy = false;
+    applyUpdate();
+  }
+}
+
+function onScannedShow() {
+  if (!asking) return;
+  const { payment } = asking;
+  asking = null;
+  showQr(payment);
+}
+
+/** Escape on the question: nothing is decided; the payment can still be cancelled from the history. */
+async function dismissAsk() {
+  if (busy) return;
+  await finish();
 }
 
 // -- sync --------------------------------------------------------------------
@@ -241,7 +443,7 @@ function refresh({ quiet = true } = {}) {
     })
     .finally(() => {
       syncing = null;
-      if (!shownPayment) render();
+      if (!shownPayment && !asking) render();
       applyUpdate();
     });
   return syncing;
@@ -253,7 +455,7 @@ function tick() {
   const cred = wallet.current();
   if ((cred?.ctiHex ?? null) !== shownCti) {
     shownCti = cred?.ctiHex ?? null;
-    if (!shownPayment) render();
+    if (!shownPayment && !asking) render();
   }
   // a new month, or nothing in force: fetch it as soon as the network allows
   if (navigator.onLine && wallet.activated && (!cred || cred.exp - wallet.now() < 3 * 86400)) {
@@ -271,7 +473,7 @@ function tick() {
  * typed. The member's data is in IndexedDB and is untouched by an update.
  */
 function applyUpdate({ evenIfTyped = false } = {}) {
-  if (!updateReady || shownPayment || busy || syncing) return false;
+  if (!updateReady || shownPayment || confirming || asking || busy || syncing) return false;
   if (!evenIfTyped && ($('amount-input').value.trim() || $('code-input').value.trim())) return false;
   updateReady = false;
   location.reload();
@@ -314,27 +516,45 @@ async function start() {
     applyLanguage();
     await setMeta('lang', t.lang).catch(() => {});
     await render();
+    renderConfirm();
+    renderAsk();
     if (shownPayment) showQr(shownPayment);
   });
   $('activate-form').addEventListener('submit', (e) => {
     e.preventDefault();
     runActivation($('code-input').value.trim());
   });
-  $('pay-form').addEventListener('submit', onPay);
-  $('amount-input').addEventListener('input', () => fieldError(null));
-  $('close-qr').addEventListener('click', closeQr);
-  $('refresh-button').addEventListener('click', () => refresh({ quiet: false }));
-  $('qr-screen').addEventListener('keydown', (e) => {
-    if (e.key === 'Escape') closeQr();
-    if (e.key === 'Tab') {
-      e.preventDefault(); // the close button is the dialog's only control
-      $('close-qr').focus();
+  $('code-input').addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault(); // a textarea, so that a whole code shows on a small screen; Enter sends it
+      $('activate-form').requestSubmit();
     }
   });
+  $('pay-form').addEventListener('submit', onPay);
+  $('amount-input').addEventListener('input', () => fieldError(null));
+  $('confirm-pay').addEventListener('click', onConfirm);
+  $('confirm-back').addEventListener('click', backToAmount);
+  $('close-qr').addEventListener('click', closeQr);
+  $('remake-qr').addEventListener('click', () => {
+    const payment = shownPayment;
+    shownPayment = null;
+    clearTimeout(staleTimer);
+    ask(payment, 'remake');
+  });
+  $('ask-yes').addEventListener('click', onScannedYes);
+  $('ask-no').addEventListener('click', onScannedNo);
+  $('ask-show').addEventListener('click', onScannedShow);
+  $('refresh-button').addEventListener('click', () => refresh({ quiet: false }));
+  const onEscape = (fn) => (e) => e.key === 'Escape' && fn();
+  for (const id of DIALOGS) $(id).addEventListener('keydown', trapFocus);
+  $('confirm-screen').addEventListener('keydown', onEscape(backToAmount));
+  $('qr-screen').addEventListener('keydown', onEscape(closeQr));
+  $('ask-screen').addEventListener('keydown', onEscape(dismissAsk));
   $('amount-input').addEventListener('change', () => applyUpdate());
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible') {
-      if (shownPayment && !wakeLock) keepScreenOn();
+      if (shownPayment && wallet.isStale(shownPayment) && !$('payment-qr').hidden) showQr(shownPayment);
+      else if (shownPayment && !wakeLock) keepScreenOn();
       tick();
     } else {
       applyUpdate({ evenIfTyped: true }); // the member left the wallet: a good moment
@@ -342,7 +562,7 @@ async function start() {
   });
   onOtherTabChange(async () => {
     await wallet.reload().catch(() => {}); // another tab paid or synced: show its balance
-    if (!shownPayment) await render();
+    if (!shownPayment && !asking) await render();
   });
   addEventListener('ssa-storage-upgraded', () => {
     updateReady = true; // a newer wallet took the database: move to it when safe

@@ -7,6 +7,8 @@ const DB_NAME = 'ssa-wallet';
 
 export class BalanceError extends Error {}
 export class StorageError extends Error {}
+/** A payment that can no longer be cancelled: a later payment's `cum` already counts it. */
+export class CancelError extends Error {}
 
 let dbPromise = null;
 let upgradedAway = false; // a newer version upgraded the database: this page must reload
@@ -167,5 +169,60 @@ export function voidUnissued() {
       await request(payments.put({ ...p, status: 'void', refunded }));
     }
     return pending.length;
+  });
+}
+
+/**
+ * Cancel an issued payment that no till accepted (SPEC §3 "Cancelling a payment"): its
+ * seq stays used, and its amount leaves the credential's `cum`, so every later payment
+ * leaves it out. Only the payment nothing was built on may be cancelled (cred.cum is still
+ * its cum): taking an amount out from under a later payment would contradict that one.
+ */
+export function cancelPayment(ctiHex, seq, at) {
+  return run(['credentials', 'payments'], 'readwrite', async (tx) => {
+    const payments = tx.objectStore('payments');
+    const creds = tx.objectStore('credentials');
+    const payment = await request(payments.get([ctiHex, seq]));
+    const cred = await request(creds.get(ctiHex));
+    if (!payment || payment.status !== 'issued' || !cred || cred.cum !== payment.cum) {
+      throw new CancelError('this payment can no longer be cancelled');
+    }
+    await request(creds.put({ ...cred, cum: cred.cum - payment.amountCents }));
+    const cancelled = { ...payment, status: 'cancelled', cancelledAt: at };
+    await request(payments.put(cancelled));
+    return cancelled;
+  });
+}
+
+/** The member said the shop scanned this payment: it stays, and the question is not asked again. */
+export function markScanned(ctiHex, seq, at) {
+  return run(['payments'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('payments');
+    const payment = await request(store.get([ctiHex, seq]));
+    if (!payment) throw new StorageError('unknown payment');
+    const kept = { ...payment, scannedAnswerAt: at };
+    await request(store.put(kept));
+    return kept;
+  });
+}
+
+/**
+ * Record what the caisse says it received: `receipts` are {ctiHex, seq, ...} from
+ * GET /api/v1/wallet/receipts. Each is kept on the wallet's own payment of that
+ * (credential, seq); a receipt for a payment this wallet does not hold is ignored.
+ */
+export function recordReceipts(receipts) {
+  return run(['payments'], 'readwrite', async (tx) => {
+    const store = tx.objectStore('payments');
+    let changed = 0;
+    for (const r of receipts) {
+      const payment = await request(store.get([r.ctiHex, r.seq]));
+      if (!payment) continue;
+      const receipt = { status: r.status, shop: r.shop, scannedAt: r.scannedAt, reason: r.reason ?? null };
+      if (JSON.stringify(payment.receipt ?? null) === JSON.stringify(receipt)) continue;
+      await request(store.put({ ...payment, receipt }));
+      changed++;
+    }
+    return changed;
   });
 }

@@ -1,7 +1,8 @@
 // The wallet's rules, without any DOM: which credential is in force, the balance, the
-// clock the tokens use, refreshing credentials, and making a payment in the safe order
-// reserve (commit) -> sign -> record QR (commit) -> only then show it.
-import { ApiError, activate, fetchCredentials } from './api.js';
+// clock the tokens use, refreshing credentials and receipts, making a payment in the safe
+// order reserve (commit) -> sign -> record QR (commit) -> only then show it, and
+// cancelling one no till accepted (SPEC §3), also to remake a QR gone stale.
+import { ApiError, activate, fetchCredentials, fetchReceipts } from './api.js';
 import { equalBytes, fromB64url, toHex } from '../../keys/js/bytes.js';
 import { ensureIdentity, loadIdentity, signerFor } from './member_key.js';
 import { encodePayment, readCredentialUnverified, toQr } from '../../keys/js/tokens.js';
@@ -9,6 +10,11 @@ import * as store from './store.js';
 
 const MIN_CORRECTION_S = 30; // below this, the phone's clock is trusted as it is
 const PAY_LOCK = 'ssa-wallet-pay';
+// A till refuses a payment older than the trust list's max_token_age_s (STALE); the caisse
+// tells its value with the receipts, 10 minutes by default. The wallet calls a QR stale a
+// little before, so the member is never sent to the till with one about to be refused.
+export const DEFAULT_TOKEN_AGE_S = 600;
+export const STALE_MARGIN_S = 30;
 
 export class CredentialError extends Error {}
 
@@ -101,7 +107,11 @@ export class Wallet {
     }
     if (encoded.length && !kept) throw new CredentialError('no usable credential');
     const clockOffset = offset ?? this.sync.clockOffset ?? 0;
-    this.sync = { lastSynced: Math.floor(Date.now() / 1000) + clockOffset, clockOffset };
+    this.sync = {
+      lastSynced: Math.floor(Date.now() / 1000) + clockOffset,
+      clockOffset,
+      ...(this.sync.maxTokenAgeS ? { maxTokenAgeS: this.sync.maxTokenAgeS } : {}),
+    };
     await store.setMeta('sync', this.sync);
     this.credentials = await store.listCredentials();
     announce();
@@ -158,6 +168,62 @@ export class Wallet {
       throw err;
     }
     await this.#storeCredentials(answer.credentials, answer.offset);
+    try {
+      await this.refreshReceipts();
+    } catch {
+      // receipts are news, not money: an older caisse or a failure leaves the history as it was
+    }
+  }
+
+  /** Seconds a QR stays acceptable at a till (from the caisse, else the SPEC default). */
+  get tokenAgeS() {
+    return this.sync.maxTokenAgeS ?? DEFAULT_TOKEN_AGE_S;
+  }
+
+  /** True when a till would refuse this payment's QR as too old (or is about to). */
+  isStale(payment, now = this.now()) {
+    return now - payment.iat >= this.tokenAgeS - STALE_MARGIN_S;
+  }
+
+  /** Seconds until this payment's QR goes stale (0 when it already is). */
+  staleIn(payment, now = this.now()) {
+    return Math.max(0, payment.iat + this.tokenAgeS - STALE_MARGIN_S - now);
+  }
+
+  /**
+   * Whether the member may still cancel this payment: issued, on a credential still held,
+   * nothing built on it (the credential's cum is still its cum), and not known to the
+   * caisse (a receipt says a till accepted it: cancelling it would be double spending).
+   */
+  canCancel(payment) {
+    if (payment?.status !== 'issued') return false;
+    if (payment.receipt && payment.receipt.status !== 'refused') return false;
+    const cred = this.credentials.find((c) => c.ctiHex === payment.ctiHex);
+    return Boolean(cred) && cred.cum === payment.cum;
+  }
+
+  async #pay(amountCents) {
+    const signer = signerFor(this.identity);
+    const cred = this.current();
+    if (!cred) throw new CredentialError('no credential in force');
+    const reserved = await store.reservePayment(cred.ctiHex, amountCents, this.now());
+    const cose = await encodePayment(
+      {
+        credentialCose: cred.cose,
+        amountCents,
+        seq: reserved.seq,
+        cumulativeCents: reserved.cum,
+        iat: reserved.iat,
+      },
+      signer,
+    );
+    return store.issuePayment(cred.ctiHex, reserved.seq, toQr(cose));
+  }
+
+  async #changed(result) {
+    this.credentials = await store.listCredentials();
+    announce();
+    return result;
   }
 
   /**
@@ -165,25 +231,48 @@ export class Wallet {
    * payment (with its QR text) once seq/cum and then the QR are durably committed.
    */
   async pay(amountCents) {
-    const signer = signerFor(this.identity);
-    const payment = await withLock(async () => {
-      const cred = this.current();
-      if (!cred) throw new CredentialError('no credential in force');
-      const reserved = await store.reservePayment(cred.ctiHex, amountCents, this.now());
-      const cose = await encodePayment(
-        {
-          credentialCose: cred.cose,
-          amountCents,
-          seq: reserved.seq,
-          cumulativeCents: reserved.cum,
-          iat: reserved.iat,
-        },
-        signer,
-      );
-      return store.issuePayment(cred.ctiHex, reserved.seq, toQr(cose));
-    });
-    this.credentials = await store.listCredentials();
-    announce();
-    return payment;
+    return this.#changed(await withLock(() => this.#pay(amountCents)));
+  }
+
+  /**
+   * Cancel a payment the shop did not scan (SPEC §3): the amount goes back to the balance,
+   * the seq is never used again, and later payments' cum leave it out.
+   */
+  async cancel(payment) {
+    return this.#changed(await withLock(() => store.cancelPayment(payment.ctiHex, payment.seq, this.now())));
+  }
+
+  /** The member says the shop scanned it: keep it, and do not ask again. */
+  async keep(payment) {
+    return this.#changed(await store.markScanned(payment.ctiHex, payment.seq, this.now()));
+  }
+
+  /**
+   * A QR went stale before the till scanned it: cancel it and make a new one of the same
+   * amount, in one hold of the payment lock (no other tab pays in between). Resolves to the
+   * new payment. If the new one cannot be made, the old one stays cancelled: the amount is
+   * back on the balance, never charged twice.
+   */
+  async remake(payment) {
+    return this.#changed(
+      await withLock(async () => {
+        await store.cancelPayment(payment.ctiHex, payment.seq, this.now());
+        this.credentials = await store.listCredentials();
+        return this.#pay(payment.amountCents);
+      }),
+    );
+  }
+
+  /** Signed GET of the receipts; stored on the payments. Errors are the caller's to ignore. */
+  async refreshReceipts() {
+    if (!this.identity) return 0;
+    const { receipts, maxTokenAgeS } = await fetchReceipts(this.identity.publicKey, signerFor(this.identity), this.now());
+    if (Number.isSafeInteger(maxTokenAgeS) && maxTokenAgeS > 0 && maxTokenAgeS !== this.sync.maxTokenAgeS) {
+      this.sync = { ...this.sync, maxTokenAgeS };
+      await store.setMeta('sync', this.sync);
+    }
+    const changed = await store.recordReceipts(receipts);
+    if (changed) announce();
+    return changed;
   }
 }

@@ -31,6 +31,8 @@ async def dashboard(call: Call) -> Response:
     async with c.storage.read() as q:
         members = await q.console.member_counts()
         money = await q.console.allowance_by_period([p.name for p in periods])
+        # what the shops' receipts add up to, and what was paid of it: never a wallet's cum
+        flows = await q.console.received_and_paid_by_period([p.name for p in periods])
         rejected = await q.console.rejections_by_code(now - 30 * DAY)
         batches_week = await q.console.batches_since(now - 7 * DAY)
         shops = await q.console.merchant_overview()
@@ -42,17 +44,18 @@ async def dashboard(call: Call) -> Response:
         and s["devices"]
         and (s["last_batch_at"] is None or now - s["last_batch_at"] > SILENT_AFTER_S)
     ]
-    rows = [(fmt.month(p.name), *money[p.name]) for p in periods]
+    rows = [(fmt.month(p.name), money[p.name][0], *flows[p.name]) for p in periods]
     chart = bar_chart(
-        rows,
-        title=call._("Allowances issued and spent per month"),
+        [(label, issued, received) for label, issued, received, _ in rows],
+        title=call._("Allowances issued and received by the caisse per month"),
         description=call._(
             "Bars for the last %(n)s months; the table below gives the same figures.", n=MONTHS
         ),
-        series=(call._("Issued"), call._("Spent")),
+        series=(call._("Issued"), call._("Received by the caisse")),
         money=fmt.money,
     )
-    this_issued, this_spent = money[periods[-1].name]
+    this_issued = money[periods[-1].name][0]
+    this_received, this_paid = flows[periods[-1].name]
     summary = await ledger.dashboard_summary(call) if call.user and call.user.is_admin else None
     return call.render(
         "dashboard.html",
@@ -63,7 +66,8 @@ async def dashboard(call: Call) -> Response:
             "money_rows": rows,
             "this_month": fmt.month(periods[-1].name),
             "this_issued": this_issued,
-            "this_spent": this_spent,
+            "this_received": this_received,
+            "this_paid": this_paid,
             "rejected": rejected,
             "rejected_total": sum(r["n"] for r in rejected),
             "batches_week": batches_week,

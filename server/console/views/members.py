@@ -136,12 +136,16 @@ async def member_detail(call: Call) -> Response:
     member = await lookups.member(call)
     async with call.ctx.storage.read() as q:
         credentials = await q.console.member_credentials(member["member_id"])
+        received = await q.console.member_received(member["member_id"])
         language = await q.console.member_language(member["member_id"])
+    nothing = {"last_seq": 0, "payments": 0, "received_cents": 0, "paid_cents": 0}
     return call.render(
         "member.html",
         {
             "member": member,
-            "credentials": credentials,
+            "credentials": [
+                {**dict(c), **received.get(bytes(c["cti"]), nothing)} for c in credentials
+            ],
             "language": language or call.language,
             "done": call.param("done", 40),
         },
