@@ -20,7 +20,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from keys import keystore
-from server.api import merchant, public, wallet
+from server.api import democracy, merchant, pages, public, wallet
 from server.api.wallet_static import WalletFiles
 from server.caisse.code_throttle import FailureLimiter
 from server.caisse.keyring import KeyRing, open_keyring
@@ -89,6 +89,14 @@ def _routes(wallet_dir: Path) -> list:
         Route("/api/v1/trust-list", public.trust_list, methods=["GET"]),
         Route("/api/v1/wallet/activate", wallet.activate_wallet, methods=["POST"]),
         Route("/api/v1/wallet/credential", wallet.credential, methods=["GET"]),
+        Route("/api/v1/wallet/proposals", democracy.wallet_proposals, methods=["GET"]),
+        Route("/api/v1/wallet/proposals", democracy.wallet_propose, methods=["POST"]),
+        Route("/api/v1/wallet/ballots", democracy.wallet_ballot, methods=["POST"]),
+        Route("/api/v1/shops", democracy.shops, methods=["GET"]),
+        Route("/api/v1/decisions", democracy.decisions_log, methods=["GET"]),
+        Route("/api/v1/panels/{panel_id}", democracy.panel, methods=["GET"]),
+        Route("/shops", pages.shops_page, methods=["GET"]),
+        Route("/decisions", pages.decisions_page, methods=["GET"]),
         Route("/api/v1/merchant/enroll", merchant.enroll_scanner, methods=["POST"]),
         Route("/api/v1/merchant/batches", merchant.upload_batch, methods=["POST"]),
     ]

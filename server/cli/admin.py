@@ -27,6 +27,7 @@ from server.caisse.setup import (
     rotate_issuer_key,
     status,
 )
+from server.cli import admin_democracy as admin_cli_democracy
 from server.cli import admin_ledger as admin_cli_ledger
 from server.cli import users as cli_users
 from server.cli.output import now, out, say
@@ -42,12 +43,13 @@ ERRORS = (
     members.MemberError,
     merchants.MerchantError,
     OSError,
+    *admin_cli_democracy.ERRORS,
     *admin_cli_ledger.ERRORS,
     *cli_users.ERRORS,
 )
 
 # Values that may begin with "-": a base64url key, a free-text note or name.
-DASH_VALUE_OPTIONS = ("--key", "--note", "--name")
+DASH_VALUE_OPTIONS = ("--key", "--note", "--name", "--title", "--text", "--seed", "--reason")
 
 
 def _root(caisse: Caisse):  # type: ignore[no-untyped-def]
@@ -278,6 +280,7 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("id")
         cmd.set_defaults(run=run)
     member.add_parser("list", help="list members").set_defaults(run=cmd_member_list)
+    admin_cli_democracy.add_member_commands(member)
 
     merchant = sub.add_parser("merchant", help="merchants").add_subparsers(
         dest="merchant_command", required=True
@@ -305,6 +308,7 @@ def parser() -> argparse.ArgumentParser:
     mrev.set_defaults(run=cmd_merchant_revoke_device)
 
     admin_cli_ledger.add_commands(sub)
+    admin_cli_democracy.add_commands(sub)
     cli_users.add_commands(sub)
 
     demo = sub.add_parser("demo", help="create (once) a demo caisse; print fresh codes")
