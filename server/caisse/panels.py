@@ -122,6 +122,7 @@ async def draw_panel(
         digest = commitment(seed)
     except SortitionError as exc:
         raise DemocracyError(str(exc)) from None
+    announced_first = panel_id is not None
     if panel_id is None:
         if size is None:
             raise DemocracyError("--size is needed")
@@ -171,7 +172,7 @@ async def draw_panel(
         detail={"seed": seed, "eligible": len(eligible), "members": list(result.members)},
         now=now,
     )
-    return await _view(q, panel_id, announced_first=panel["announced_at"] < now)
+    return await _view(q, panel_id, announced_first=announced_first)
 
 
 async def decline(q: Queries, panel_id: str, member_id: str, *, actor: str, now: int) -> dict:
