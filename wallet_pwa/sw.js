@@ -4,7 +4,7 @@
 // any change to the shell makes browsers install a new one. Serve this file no-cache.
 // A new version takes over as soon as its whole shell is cached (skipWaiting); open pages
 // then reload into it at a safe moment (app.js, applyUpdate), never during a payment.
-const VERSION = 'eb0739b9fbfaced0d807';
+const VERSION = 'd59cf72b053d2c0ddcd5';
 const CACHE = `ssa-wallet-${VERSION}`;
 const ASSETS = [
   'index.html',
@@ -16,7 +16,9 @@ const ASSETS = [
   'js/base45.js',
   'js/bytes.js',
   'js/cbor.js',
+  'js/civic.js',
   'js/i18n.js',
+  'js/i18n_civic.js',
   'js/member_key.js',
   'js/qr.js',
   'js/ssa1.js',

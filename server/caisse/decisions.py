@@ -250,6 +250,53 @@ async def _ensure_profile(q: Queries, merchant_id: str) -> None:
         )
 
 
+async def describe_shop(
+    q: Queries,
+    merchant_id: str,
+    *,
+    address: str,
+    hours: str,
+    scope: str | None,
+    actor: str,
+    now: int,
+) -> dict[str, Any]:
+    """The directory entry of a shop the caisse approved before its members voted
+    (``merchant add --address --hours --scope``): no review date, no proposal."""
+    for name, value, limit in (
+        ("address", address, 300),
+        ("hours", hours, 300),
+        ("scope", scope or "", 200),
+    ):
+        if len(value) > limit or any(ord(c) < 32 for c in value):
+            raise DemocracyError(f"{name} is at most {limit} characters, on one line")
+    shop = await q.merchant(merchant_id)
+    if shop is None:
+        raise DemocracyError(f"no shop {merchant_id}")
+    if await q.democracy.shop_profile(merchant_id) is not None:
+        raise DemocracyError(f"shop {merchant_id} already has its directory entry")
+    await q.democracy.insert_shop_profile(
+        merchant_id,
+        address=address.strip(),
+        hours=hours.strip(),
+        scope=(scope or "").strip() or None,
+        approved_at=shop["created_at"],
+        proposal_id=None,
+        review_at=None,
+    )
+    await q.console.append_audit(
+        actor=actor,
+        action="shop.describe",
+        target=merchant_id,
+        detail={"scope": scope},
+        now=now,
+    )
+    return {
+        "address": address.strip(),
+        "hours": hours.strip(),
+        "scope": (scope or "").strip() or None,
+    }
+
+
 async def withdraw(
     q: Queries,
     config: Config,

@@ -17,6 +17,7 @@ from keys import keystore
 from keys.cli_args import glue_dash_values
 from server import config as config_mod
 from server.caisse import members, merchants
+from server.caisse.decisions import describe_shop
 from server.caisse.keyring import KeyRingError, load_root_key
 from server.caisse.setup import (
     AdminError,
@@ -174,6 +175,18 @@ async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
         result = await merchants.add_merchant(
             q, caisse.config, name=args.name, iban=args.iban, bic=args.bic, now=now()
         )
+        if args.address or args.hours or args.scope:
+            result.update(
+                await describe_shop(
+                    q,
+                    result["merchant_id"],
+                    address=args.address or "",
+                    hours=args.hours or "",
+                    scope=args.scope,
+                    actor=admin_cli_democracy.actor(),
+                    now=now(),
+                )
+            )
     out(result)
     say(f"merchant {result['merchant_id']} added; enter the code in the shop's scanner")
     return 0
@@ -289,6 +302,9 @@ def parser() -> argparse.ArgumentParser:
     madd.add_argument("--name", required=True)
     madd.add_argument("--iban", required=True)
     madd.add_argument("--bic")
+    madd.add_argument("--address", help="for the directory of shops")
+    madd.add_argument("--hours", help="opening hours, for the directory")
+    madd.add_argument("--scope", help="the product ranges accepted (default: the whole shop)")
     madd.set_defaults(run=cmd_merchant_add)
     for name, run, text in (
         ("code", cmd_merchant_code, "a new scanner enrolment code"),

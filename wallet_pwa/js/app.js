@@ -2,6 +2,7 @@
 // payment QR. All rules live in wallet.js; this module only reads and writes the DOM.
 import { parseAmount } from './amount.js';
 import { ApiError } from './api.js';
+import { setupCivic } from './civic.js';
 import { LANGUAGES, browserLanguage, translator } from './i18n.js';
 import { drawQr } from './qr.js';
 import { BalanceError, getMeta, setMeta } from './store.js';
@@ -10,6 +11,7 @@ import { CredentialError, Wallet, onOtherTabChange } from './wallet.js';
 const $ = (id) => document.getElementById(id);
 const wallet = new Wallet();
 let t = translator(browserLanguage());
+const civic = setupCivic({ wallet, tr: () => t }); // votes and "Où payer ?" (civic.js)
 let wakeLock = null;
 let shownPayment = null;
 let lastFocus = null;
@@ -103,6 +105,7 @@ async function render() {
   $('screen-welcome').hidden = active;
   $('screen-home').hidden = !active;
   if (active) await renderHome();
+  if (active) civic.render();
 }
 
 // -- activation --------------------------------------------------------------
@@ -122,6 +125,7 @@ async function runActivation(code) {
     history.replaceState(null, '', location.pathname + location.search); // forget the code
     say('activated');
     await render();
+    civic.refresh(); // the votes and the shops, now that the caisse knows this key
     $('amount-input').focus();
   } catch (err) {
     say(null);
@@ -234,6 +238,7 @@ function refresh({ quiet = true } = {}) {
   if (!wallet.identity || syncing) return syncing;
   syncing = wallet
     .refresh()
+    .then(() => civic.refresh())
     .then(() => !quiet && say('synced'))
     .catch((err) => {
       // a refused key is shown by its own lasting notice (renderKeyNotice), quiet or not
@@ -307,6 +312,7 @@ async function start() {
     return;
   }
   shownCti = wallet.current()?.ctiHex ?? null;
+  await civic.load();
   await render();
 
   $('lang-select').addEventListener('change', async (e) => {
