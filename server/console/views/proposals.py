@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.responses import Response
@@ -20,7 +21,9 @@ from server.caisse.statutes import DemocracyError
 from server.console.call import Call, problem
 from server.console.forms import Errors
 from server.console.qr import qr_svg
+from server.storage.core import Queries
 
+Action = Callable[[Queries, proposals.Proposal], Awaitable[None]]
 PROPOSAL_ID = re.compile(r"^p-[0-9a-f]{8}$")
 NEW_KINDS = (
     statutes.SHOP_APPROVAL,
@@ -181,7 +184,7 @@ async def proposal_detail(call: Call) -> Response:
     return await _detail(call, p)
 
 
-async def _act(call: Call, action, done: str) -> Response:  # type: ignore[no-untyped-def]
+async def _act(call: Call, action: Action, done: str) -> Response:
     """Run ``action(q, p)`` in a transaction; its refusal is shown on the proposal's page."""
     p = await _proposal_or_none(call)
     if p is None:
@@ -199,7 +202,7 @@ async def _act(call: Call, action, done: str) -> Response:  # type: ignore[no-un
 async def proposal_screen(call: Call) -> Response:
     accept = call.field("decision", 20) != "set-aside"
 
-    async def action(q, p):  # type: ignore[no-untyped-def]
+    async def action(q: Queries, p: proposals.Proposal) -> None:
         details = {k: call.field(k, 60) for k in ("iban", "bic") if call.field(k, 60)}
         await proposals.screen(
             q,
@@ -218,7 +221,7 @@ async def proposal_screen(call: Call) -> Response:
 
 
 async def proposal_assembly(call: Call) -> Response:
-    async def action(q, p):  # type: ignore[no-untyped-def]
+    async def action(q: Queries, p: proposals.Proposal) -> None:
         counts: dict[str, Any] = {}
         for i, choice in enumerate(p.choices):
             raw = call.field(f"count_{i}", 10)
@@ -239,7 +242,7 @@ async def proposal_assembly(call: Call) -> Response:
 
 
 async def proposal_proxy(call: Call) -> Response:
-    async def action(q, p):  # type: ignore[no-untyped-def]
+    async def action(q: Queries, p: proposals.Proposal) -> None:
         await ballots.grant_proxy(
             q,
             proposal_id=p.proposal_id,
