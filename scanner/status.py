@@ -16,6 +16,7 @@ def status(config: ScannerConfig, journal: Journal, trust_list: TrustList, now: 
     last_sync = journal.get_state(LAST_SYNC)
     return {
         "merchant_id": config.merchant_id,
+        "scope": config.scope,
         "server_url": config.server_url,
         "unsent_scans": journal.unsent_count(),
         "last_sync_at": int(last_sync) if last_sync else None,
@@ -47,4 +48,6 @@ def status_line(doc: dict, now: int, t: Messages) -> tuple[str, str]:
     else:
         expiry, level = t("status.expires_in", hours=hours), "ok"
     parts = [t("status.unsent", count=doc["unsent_scans"]), t("status.last_sync", age=age), expiry]
+    if doc.get("scope"):  # the members approved the shop for some products only
+        parts.insert(0, t("status.scope", scope=doc["scope"]))
     return " · ".join(parts), level
