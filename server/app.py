@@ -2,7 +2,8 @@
 
 Views stay thin (parse, authenticate, call a service); services take a
 ``Queries`` inside a transaction; all SQL is in ``server.storage.core``. A background
-task re-signs the trust list at least every ``trust_list_refresh_s``.
+task re-signs the trust list at least every ``trust_list_refresh_s`` and applies the
+shop withdrawals whose date has come.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from keys import keystore
 from server.api import democracy, merchant, pages, public, wallet
 from server.api.wallet_static import WalletFiles
 from server.caisse.code_throttle import FailureLimiter
+from server.caisse.decisions import apply_due
 from server.caisse.keyring import KeyRing, open_keyring
 from server.caisse.trust import TrustLists
 from server.config import Config
@@ -71,14 +73,21 @@ class AccessLog:
 
 
 async def _refresh_loop(
-    trust_lists: TrustLists, clock: Callable[[], float], every_s: float
+    trust_lists: TrustLists, clock: Callable[[], float], every_s: float, context: AppContext
 ) -> None:
     while True:
         await asyncio.sleep(every_s)
         try:
             await trust_lists.current(int(clock()))
+            await _withdrawals_due(context)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("trust list refresh failed")
+
+
+async def _withdrawals_due(context: AppContext) -> None:
+    """Shops the members withdrew from a date now past: suspended, a new trust list."""
+    async with context.storage.transaction() as q:
+        await apply_due(q, context.config, context.keyring.root, actor="server", now=context.now())
 
 
 def _routes(wallet_dir: Path) -> list:
@@ -134,7 +143,7 @@ def create_app(
         await storage.open()
         await trust_lists.current(context.now())
         every = max(1.0, min(3600.0, config.trust_list_refresh_s / 4))
-        task = asyncio.create_task(_refresh_loop(trust_lists, clock, every))
+        task = asyncio.create_task(_refresh_loop(trust_lists, clock, every, context))
         log.info("caisse server ready", extra={"caisse": config.caisse})
         try:
             yield

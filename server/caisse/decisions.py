@@ -329,6 +329,7 @@ async def apply_due(
     q: Queries, config: Config, root: SigningKey | None, *, actor: str, now: int
 ) -> dict[str, Any]:
     """Withdrawals whose date has come: the shop becomes ``withdrawn``, a new trust list."""
+    await q.democracy.lock()  # one server process applies each withdrawal, once
     done = []
     for row in await q.democracy.shop_profiles():
         due = row["withdrawn_from"] is not None and row["withdrawn_from"] <= now

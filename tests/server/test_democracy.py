@@ -76,11 +76,28 @@ async def voted(api, member: Member, proposal_id: str, choice: str, **extra: Any
 
 async def shop_approval(admin, api, *extra: str, closes: int = 2) -> str:
     code, (made,), err = await admin(
-        "proposal", "add", "--kind", "shop-approval", "--title", "Épicerie Le Panier",
-        "--shop-name", "Le Panier", "--iban", IBAN, "--scope", "fruits et légumes",
-        "--address", "Rue Haute 12, 1000 Bruxelles", "--hours", "mar-sam 9h-18h",
-        "--opens", day(api), "--closes", day(api, closes), *extra,
-    )  # fmt: skip
+        "proposal",
+        "add",
+        "--kind",
+        "shop-approval",
+        "--title",
+        "Épicerie Le Panier",
+        "--shop-name",
+        "Le Panier",
+        "--iban",
+        IBAN,
+        "--scope",
+        "fruits et légumes",
+        "--address",
+        "Rue Haute 12, 1000 Bruxelles",
+        "--hours",
+        "mar-sam 9h-18h",
+        "--opens",
+        day(api),
+        "--closes",
+        day(api, closes),
+        *extra,
+    )
     assert code == 0, err
     assert made["status"] == "open" and made["options"] == ["yes", "no", "abstain"]
     return made["proposal_id"]
@@ -102,9 +119,12 @@ async def test_a_shop_approved_by_wallet_ballots_an_assembly_count_and_a_proxy(a
     listed = await proposals_of(api, online[0])
     (item,) = [p for p in listed if p["proposal_id"] == pid]
     assert {k: item[k] for k in ("kind", "title", "status", "my_choice", "options")} == {
-        "kind": "shop-approval", "title": "Épicerie Le Panier", "status": "open",
-        "my_choice": None, "options": ["yes", "no", "abstain"],
-    }  # fmt: skip
+        "kind": "shop-approval",
+        "title": "Épicerie Le Panier",
+        "status": "open",
+        "my_choice": None,
+        "options": ["yes", "no", "abstain"],
+    }
     assert "iban" not in item["details"] and item["details"]["scope"] == "fruits et légumes"
 
     first = await voted(api, online[0], pid, "yes")
@@ -124,8 +144,14 @@ async def test_a_shop_approved_by_wallet_ballots_an_assembly_count_and_a_proxy(a
     )
     assert code == 0 and proxy["held"] == 1, err
     (held,) = [p for p in await proposals_of(api, online[0]) if p["proposal_id"] == pid]
-    assert held["proxies"] == [{"member_id": grantor.member_id, "name": "Ne peut pas venir",
-                                "choice": None, "voted_themselves": False}]  # fmt: skip
+    assert held["proxies"] == [
+        {
+            "member_id": grantor.member_id,
+            "name": "Ne peut pas venir",
+            "choice": None,
+            "voted_themselves": False,
+        }
+    ]
     by_proxy = await voted(api, online[0], pid, "yes", on_behalf_of=grantor.member_id)
     assert by_proxy["on_behalf_of"] == grantor.member_id
     r = await vote(api, online[1], pid, "no", on_behalf_of=grantor.member_id)
@@ -133,9 +159,18 @@ async def test_a_shop_approved_by_wallet_ballots_an_assembly_count_and_a_proxy(a
 
     # The monthly meeting: five members present, counted by a show of hands.
     code, _, err = await admin(
-        "proposal", "assembly", pid, "--meeting", "AG du quartier", "--count", "yes=3",
-        "--count", "no=1", "--count", "abstain=1",
-    )  # fmt: skip
+        "proposal",
+        "assembly",
+        pid,
+        "--meeting",
+        "AG du quartier",
+        "--count",
+        "yes=3",
+        "--count",
+        "no=1",
+        "--count",
+        "abstain=1",
+    )
     assert code == 0, err
 
     api.clock.t = after_day(api, 3)
@@ -143,11 +178,18 @@ async def test_a_shop_approved_by_wallet_ballots_an_assembly_count_and_a_proxy(a
     assert (late.status_code, late.json()["error"]) == (409, "VOTING_CLOSED")
     code, (closed,), err = await admin("proposal", "close", pid)
     assert code == 0, err
-    assert {k: closed[k] for k in ("proposal_id", "status", "eligible", "ballots", "tally",
-                                   "quorum_met", "outcome")} == {
-        "proposal_id": pid, "status": "closed", "eligible": 10, "ballots": 10,
-        "tally": {"yes": 7, "no": 1, "abstain": 2}, "quorum_met": True, "outcome": "adopted",
-    }  # fmt: skip
+    assert {
+        k: closed[k]
+        for k in ("proposal_id", "status", "eligible", "ballots", "tally", "quorum_met", "outcome")
+    } == {
+        "proposal_id": pid,
+        "status": "closed",
+        "eligible": 10,
+        "ballots": 10,
+        "tally": {"yes": 7, "no": 1, "abstain": 2},
+        "quorum_met": True,
+        "outcome": "adopted",
+    }
     assert closed["channels"] == {
         "wallet": {"yes": 3, "abstain": 1},
         "proxy": {"yes": 1},
@@ -171,10 +213,14 @@ async def test_a_shop_approved_by_wallet_ballots_an_assembly_count_and_a_proxy(a
     # Directory, page, decisions log: public, and never the enrolment code.
     (listed_shop,) = (await api.client.get("/api/v1/shops")).json()["shops"]
     assert listed_shop == {
-        "merchant_id": shop.merchant_id, "name": "Le Panier",
-        "address": "Rue Haute 12, 1000 Bruxelles", "hours": "mar-sam 9h-18h",
-        "scope": "fruits et légumes", "approved_since": day(api), "until": None,
-    }  # fmt: skip
+        "merchant_id": shop.merchant_id,
+        "name": "Le Panier",
+        "address": "Rue Haute 12, 1000 Bruxelles",
+        "hours": "mar-sam 9h-18h",
+        "scope": "fruits et légumes",
+        "approved_since": day(api),
+        "until": None,
+    }
     page = await api.client.get("/shops", headers={"Accept-Language": "fr-BE"})
     assert "Accepté pour : fruits et légumes" in page.text and "Le Panier" in page.text
     assert "script" not in page.headers["content-security-policy"]
@@ -214,8 +260,9 @@ async def test_two_thirds_just_missed(api, admin):
     pid = await shop_approval(admin, api, "--majority", "two-thirds", "--quorum-percent", "0")
     await voted(api, members[0], pid, "yes")
     await voted(api, members[1], pid, "no")
-    await admin("proposal", "assembly", pid, "--meeting", "AG", "--count", "yes=18",
-                "--count", "no=9")  # fmt: skip
+    await admin(
+        "proposal", "assembly", pid, "--meeting", "AG", "--count", "yes=18", "--count", "no=9"
+    )
     closed = await close(admin, api, pid)
     assert closed["tally"] == {"yes": 19, "no": 10, "abstain": 0}  # 65.5 % < 2/3
     assert (closed["outcome"], closed["applied"]) == ("rejected", {})
@@ -225,12 +272,31 @@ async def test_consent_is_blocked_by_enough_objections_and_a_rule_change_is_sche
     members = [await api.activate() for _ in range(5)]
     tz_next = datetime.fromtimestamp(api.now, BRUSSELS).replace(day=1) + timedelta(days=32)
     period = tz_next.strftime("%Y-%m")
-    base = ["proposal", "add", "--kind", "rule-change", "--topic", "allowance", "--period",
-            period, "--value", "17500", "--opens", day(api), "--closes", day(api)]  # fmt: skip
+    base = [
+        "proposal",
+        "add",
+        "--kind",
+        "rule-change",
+        "--topic",
+        "allowance",
+        "--period",
+        period,
+        "--value",
+        "17500",
+        "--opens",
+        day(api),
+        "--closes",
+        day(api),
+    ]
     code, (blocked,), err = await admin(
-        *base, "--title", "Allocation à 175 €", "--majority", "consent",
-        "--consent-threshold-percent", "25",
-    )  # fmt: skip
+        *base,
+        "--title",
+        "Allocation à 175 €",
+        "--majority",
+        "consent",
+        "--consent-threshold-percent",
+        "25",
+    )
     assert code == 0, err
     code, (passed,), err = await admin(*base, "--title", "Allocation à 175 € (bis)")
     assert code == 0 and passed["rule"]["majority"] == "two-thirds", err
@@ -252,10 +318,21 @@ async def test_who_may_vote_and_when(api, admin):
     member, revoked = await api.activate(), await api.activate()
     shop = await api.enroll()
     code, (later,), _ = await admin(
-        "proposal", "add", "--kind", "consultation", "--title", "Quel jour pour l'AG ?",
-        "--option", "Samedi", "--option", "Mercredi soir",
-        "--opens", day(api, 1), "--closes", day(api, 2),
-    )  # fmt: skip
+        "proposal",
+        "add",
+        "--kind",
+        "consultation",
+        "--title",
+        "Quel jour pour l'AG ?",
+        "--option",
+        "Samedi",
+        "--option",
+        "Mercredi soir",
+        "--opens",
+        day(api, 1),
+        "--closes",
+        day(api, 2),
+    )
     assert later["status"] == "upcoming" and later["options"] == [
         "Samedi",
         "Mercredi soir",
@@ -284,10 +361,16 @@ async def test_who_may_vote_and_when(api, admin):
 
 async def test_a_member_proposes_in_the_wallet_and_the_committee_screens(api, admin):
     member = await api.activate()
-    r = await api.signed("POST", "/api/v1/wallet/proposals", member.key, {
-        "kind": "shop-approval", "title": "La coopérative du coin",
-        "details": {"shop_name": "Coop du coin", "scope": "produits laitiers"},
-    })  # fmt: skip
+    r = await api.signed(
+        "POST",
+        "/api/v1/wallet/proposals",
+        member.key,
+        {
+            "kind": "shop-approval",
+            "title": "La coopérative du coin",
+            "details": {"shop_name": "Coop du coin", "scope": "produits laitiers"},
+        },
+    )
     assert r.status_code == 201 and r.json()["status"] == "screening", r.text
     pid = r.json()["proposal_id"]
     (mine,) = await proposals_of(api, member)
@@ -337,10 +420,23 @@ async def test_a_withdrawn_shop_is_refused_from_the_date_decided_and_paid_before
     payer = Payer(api, voters[0])
     shop = await api.enroll(await api.add_shop("Supérette"))
     code, (made,), err = await admin(
-        "proposal", "add", "--kind", "shop-withdrawal", "--title", "Retirer la Supérette",
-        "--merchant", shop.merchant_id, "--effective", day(api, 2),
-        "--reason", "ne respecte plus la charte", "--opens", day(api), "--closes", day(api),
-    )  # fmt: skip
+        "proposal",
+        "add",
+        "--kind",
+        "shop-withdrawal",
+        "--title",
+        "Retirer la Supérette",
+        "--merchant",
+        shop.merchant_id,
+        "--effective",
+        day(api, 2),
+        "--reason",
+        "ne respecte plus la charte",
+        "--opens",
+        day(api),
+        "--closes",
+        day(api),
+    )
     assert code == 0 and made["details"]["effective"] == day(api, 2), err
     for m in voters:
         await voted(api, m, made["proposal_id"], "yes")
@@ -377,11 +473,14 @@ async def test_a_withdrawn_shop_is_refused_from_the_date_decided_and_paid_before
     assert code == 1  # no new till for a withdrawn shop
 
 
-def independent_draw(seed: str, eligible: list[dict], size: int, strata: list[str],
-                     declined: set[str]) -> list[str]:  # fmt: skip
+def independent_draw(
+    seed: str, eligible: list[dict], size: int, strata: list[str], declined: set[str]
+) -> list[str]:
     """The published procedure, rewritten from docs/democracy.md, on the published inputs."""
-    rank = sorted((e["pseudonym"] for e in eligible),
-                  key=lambda p: hashlib.sha256(f"{seed}\n{p}".encode()).hexdigest())  # fmt: skip
+    rank = sorted(
+        (e["pseudonym"] for e in eligible),
+        key=lambda p: hashlib.sha256(f"{seed}\n{p}".encode()).hexdigest(),
+    )
     group = {e["pseudonym"]: tuple(e["strata"].get(s, "unknown") for s in strata) for e in eligible}
     sizes = Counter(group.values())
     n = len(eligible)
@@ -403,9 +502,15 @@ def independent_draw(seed: str, eligible: list[dict], size: int, strata: list[st
 async def test_a_panel_drawn_by_lot_is_recomputed_from_what_is_published(api, admin):
     members = [await api.activate() for _ in range(12)]
     for i, m in enumerate(members):
-        code, _, err = await admin("member", "strata", m.member_id,
-                                   "--age-band", ["18-34", "35-64", "65+"][i % 3],
-                                   "--household", "famille" if i % 2 else "seul")  # fmt: skip
+        code, _, err = await admin(
+            "member",
+            "strata",
+            m.member_id,
+            "--age-band",
+            ["18-34", "35-64", "65+"][i % 3],
+            "--household",
+            "famille" if i % 2 else "seul",
+        )
         assert code == 0, err
     seed = "tirage-AG-2026: 07 11 23 30 41"
     commitment = hashlib.sha256(seed.encode()).hexdigest()
@@ -444,3 +549,35 @@ async def test_a_panel_drawn_by_lot_is_recomputed_from_what_is_published(api, ad
     assert (r.status_code, r.json()["error"]) == (403, "NOT_ELIGIBLE")
     closed = await close(admin, api, pid)
     assert closed["eligible"] == 4 and closed["outcome"] == "adopted"
+
+
+async def test_a_withdrawal_whose_date_has_passed_takes_effect_at_the_close(api, admin):
+    from server.app import _withdrawals_due
+
+    voter = await api.activate()
+    shop = await api.enroll(await api.add_shop("Ancienne épicerie"))
+    code, (made,), err = await admin(
+        "proposal",
+        "add",
+        "--kind",
+        "shop-withdrawal",
+        "--title",
+        "Retirer l'épicerie",
+        "--merchant",
+        shop.merchant_id,
+        "--opens",
+        day(api),
+        "--closes",
+        day(api),
+    )
+    assert code == 0, err
+    await voted(api, voter, made["proposal_id"], "yes")
+    async with api.ctx.storage.read() as q:
+        before = (await q.latest_trust_list())["seq"]
+    closed = await close(admin, api, made["proposal_id"], days=1)  # default: the day after
+    assert closed["applied"]["in_effect"] is True and closed["applied"]["trust_list_seq"] > before
+    async with api.ctx.storage.read() as q:
+        assert (await q.merchant(shop.merchant_id))["status"] == "withdrawn"
+    await _withdrawals_due(api.ctx)  # the server's loop: nothing left to do, nothing twice
+    async with api.ctx.storage.read() as q:
+        assert (await q.latest_trust_list())["seq"] == closed["applied"]["trust_list_seq"]
