@@ -136,3 +136,42 @@ def test_the_vote_and_shop_screens_have_no_axe_violation(new_page, real_server):
     expect(page.get_by_test_id("votes")).to_contain_text("Quel jour pour l’assemblée ?")
     page.get_by_test_id("votes").get_by_label("Mercredi soir").first.check()
     assert violations(page) == [], "votes and shops"
+
+
+def test_a_member_votes_for_one_who_gave_them_a_proxy(new_page, real_server):
+    proposal = real_server.admin(
+        "proposal",
+        "add",
+        "--kind",
+        "shop-withdrawal",
+        "--title",
+        "Retirer le Supermarché",
+        "--merchant",
+        real_server.admin(
+            "merchant", "add", "--name", "Supermarché Nord", "--iban", "BE71096123456769"
+        )["merchant_id"],
+        "--opens",
+        day(),
+        "--closes",
+        day(2),
+    )
+    pid = proposal["proposal_id"]
+    holder = real_server.admin("member", "add", "--name", "Karim")
+    grantor = real_server.admin("member", "add", "--name", "Rosa sans téléphone")
+    page = new_page(locale="fr-BE")
+    page.goto(holder["activation_url"])
+    wait_ready(page)
+    page.get_by_test_id("balance").wait_for()
+    real_server.admin(
+        "proposal", "proxy", pid, "--grantor", grantor["member_id"], "--holder", holder["member_id"]
+    )
+    page.get_by_role("button", name="Mettre à jour").click()
+    card = page.get_by_test_id(f"proposal-{pid}")
+    proxy = card.locator("fieldset").filter(has_text="Pour Rosa sans téléphone (procuration)")
+    expect(proxy).to_be_visible()
+    proxy.get_by_label("Non").check()
+    proxy.get_by_role("button", name="Voter").click()
+    expect(page.locator("#votes-status")).to_have_text("Vote enregistré.")
+    expect(proxy.get_by_label("Non")).to_be_checked()
+    assert real_server.admin("proposal", "show", pid)["ballots_so_far"] == 1
+    expect(card.get_by_test_id("my-vote")).to_have_count(0)  # Karim's own vote is still to cast
