@@ -175,3 +175,31 @@ def test_a_member_votes_for_one_who_gave_them_a_proxy(new_page, real_server):
     expect(proxy.get_by_label("Non")).to_be_checked()
     assert real_server.admin("proposal", "show", pid)["ballots_so_far"] == 1
     expect(card.get_by_test_id("my-vote")).to_have_count(0)  # Karim's own vote is still to cast
+
+
+def test_a_member_proposes_from_the_wallet_for_the_committee(new_page, real_server):
+    member = real_server.admin("member", "add", "--name", "Lina")
+    page = new_page(locale="fr-BE", bypass_csp=True)
+    page.goto(member["activation_url"])
+    wait_ready(page)
+    page.get_by_test_id("balance").wait_for()
+    page.get_by_text("Faire une proposition").click()
+    page.get_by_label("Ma proposition").select_option("consultation")
+    expect(page.get_by_label("Nom du commerce")).to_be_hidden()
+    page.get_by_label("Titre").fill("Ouvrir une épicerie solidaire le dimanche ?")
+    page.get_by_label("Les réponses possibles, une par ligne").fill("Oui, le matin\nNon")
+    assert violations(page) == [], "the proposal form"
+    page.get_by_role("button", name="Envoyer au comité").click()
+    expect(page.locator("#votes-status")).to_have_text(
+        "Proposition envoyée : le comité l’examinera."
+    )
+    expect(page.get_by_test_id("votes")).to_contain_text("Proposition en attente du comité")
+    card = page.locator("#votes-list > li").filter(has_text="épicerie solidaire le dimanche")
+    pid = card.get_attribute("data-testid").removeprefix("proposal-")
+    shown = real_server.admin("proposal", "show", pid)
+    assert shown["status"] == "screening" and shown["options"] == [
+        "Oui, le matin",
+        "Non",
+        "abstain",
+    ]
+    assert shown["proposed_by"] == f"member:{member['member_id']}"

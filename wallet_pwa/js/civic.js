@@ -244,6 +244,12 @@ export function setupCivic({ wallet, tr }) {
     $('votes-note').textContent = note;
     $('votes-status').textContent = message ?? '';
     shops.replaceChildren(...(state.shops ?? []).map(shopItem));
+    const pick = $('propose-merchant');
+    if (pick) {
+      const chosen = pick.value;
+      pick.replaceChildren(...(state.shops ?? []).map((s) => new Option(s.name, s.merchant_id, false, s.merchant_id === chosen)));
+    }
+    $('propose-button').disabled = offline;
     if (state.shops === null) $('shops-note').textContent = t('shopsUnavailable');
     else if (!state.shops.length) $('shops-note').textContent = t('shopsNone');
     else $('shops-note').textContent = t('shopsUpdated', { date: t.dateTime(state.shopsAt) });
@@ -253,6 +259,60 @@ export function setupCivic({ wallet, tr }) {
     }
   }
 
+  function proposeKind() {
+    const kind = $('propose-kind')?.value;
+    if (!kind) return;
+    $('propose-shop').hidden = kind !== 'shop-approval';
+    $('propose-withdraw').hidden = kind !== 'shop-withdrawal';
+    $('propose-options').hidden = kind !== 'consultation';
+  }
+
+  function proposeError(key) {
+    const out = $('propose-error');
+    out.hidden = !key;
+    out.textContent = key ? tr()(key) : '';
+  }
+
+  async function propose(event) {
+    event.preventDefault();
+    const form = event.target;
+    const kind = form.elements.namedItem('kind').value;
+    const title = form.elements.namedItem('title').value.trim();
+    if (!title) {
+      proposeError('proposeErrTitle');
+      form.elements.namedItem('title').focus();
+      return;
+    }
+    const body = { kind, title, text: form.elements.namedItem('text').value.trim() };
+    if (kind === 'shop-approval') {
+      body.details = { shop_name: form.elements.namedItem('shop_name').value.trim() || title, address: form.elements.namedItem('address').value.trim(), scope: form.elements.namedItem('scope').value.trim() };
+    } else if (kind === 'shop-withdrawal') {
+      body.details = { merchant_id: form.elements.namedItem('merchant_id').value };
+    } else {
+      body.options = form.elements.namedItem('options').value.split('\n').map((o) => o.trim()).filter(Boolean);
+    }
+    $('propose-button').disabled = true;
+    try {
+      const answer = await request(wallet, 'POST', 'wallet/proposals', body);
+      if (!answer.ok) {
+        proposeError('proposeErrRefused');
+        return;
+      }
+      proposeError(null);
+      form.reset();
+      proposeKind();
+      $('propose').open = false;
+      message = tr()('proposeSent');
+      await refresh();
+    } catch {
+      proposeError('proposeErrOffline');
+    } finally {
+      $('propose-button').disabled = false;
+    }
+  }
+
+  $('propose-kind')?.addEventListener('change', proposeKind);
+  $('propose-form')?.addEventListener('submit', propose);
   addEventListener('offline', () => render());
   addEventListener('online', () => render());
   return { load, refresh, render };
