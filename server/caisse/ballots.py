@@ -221,8 +221,12 @@ async def record_assembly(
     total = sum(clean.values())
     if total == 0:
         raise DemocracyError("an assembly count counts at least one vote")
-    if total > len(await voters(q, proposal, now)):
-        raise DemocracyError("more votes than members taking part in this vote")
+    so_far = await count(q, proposal, now)
+    if total + sum(so_far.counts.values()) > so_far.eligible:
+        raise DemocracyError(
+            f"{total} more votes would make more votes than the {so_far.eligible} members "
+            "taking part (did members present also vote in the wallet?)"
+        )
     count_id = await q.democracy.insert_assembly_count(
         proposal_id, meeting, json.dumps(clean, ensure_ascii=False), actor, now
     )

@@ -581,3 +581,132 @@ async def test_a_withdrawal_whose_date_has_passed_takes_effect_at_the_close(api,
     await _withdrawals_due(api.ctx)  # the server's loop: nothing left to do, nothing twice
     async with api.ctx.storage.read() as q:
         assert (await q.latest_trust_list())["seq"] == closed["applied"]["trust_list_seq"]
+
+
+async def test_an_assembly_count_cannot_exceed_the_members_taking_part(api, admin):
+    members = [await api.activate() for _ in range(3)]
+    pid = await shop_approval(admin, api)
+    await voted(api, members[0], pid, "yes")
+    code, _, err = await admin("proposal", "assembly", pid, "--meeting", "AG", "--count", "yes=3")
+    assert code == 1 and "more votes than the 3 members" in err
+    code, _, err = await admin("proposal", "assembly", pid, "--meeting", "AG", "--count", "yes=2")
+    assert code == 0, err
+
+
+async def test_the_charter_statutes_assessments_and_a_review_that_withdraws(api, admin, tmp_path):
+    voters = [await api.activate() for _ in range(3)]
+    code, (rule,), err = await admin("statutes", "set", "shop-approval", "--quorum-percent", "50")
+    assert code == 0 and rule["rule"]["quorum_percent"] == 50, err
+    code, (rules,), _ = await admin("statutes", "show")
+    assert rules["shop-approval"]["quorum_percent"] == 50
+    assert rules["rule-change"]["majority"] == "two-thirds"
+
+    # A new charter, adopted by a rule change, is the next version from its month.
+    month = day(api)[:7]
+    charter = tmp_path / "charter.json"
+    charter.write_text(
+        json.dumps(
+            [
+                {
+                    "id": "local",
+                    "name": "Circuit court",
+                    "description": "Producteurs à moins de 50 km.",
+                    "assessment": "Liste des fournisseurs.",
+                },
+                {
+                    "id": "prices",
+                    "name": "Prix accessibles",
+                    "description": "Panier de 15 produits.",
+                    "assessment": "Relevé de prix.",
+                },
+            ]
+        )
+    )
+    code, (change,), err = await admin(
+        "proposal",
+        "add",
+        "--kind",
+        "rule-change",
+        "--title",
+        "Nouvelle charte",
+        "--topic",
+        "charter",
+        "--period",
+        month,
+        "--value-file",
+        str(charter),
+        "--opens",
+        day(api),
+        "--closes",
+        day(api),
+    )
+    assert code == 0, err
+    for m in voters:
+        await voted(api, m, change["proposal_id"], "yes")
+    closed = await close(admin, api, change["proposal_id"], days=1)
+    assert closed["applied"]["charter_version"] == 1
+    code, (shown,), _ = await admin("charter", "show")
+    assert shown["version"] == 1 and [c["id"] for c in shown["criteria"]] == ["local", "prices"]
+
+    # The committee assesses a shop against it; the shop is approved for a month.
+    pid = await shop_approval(admin, api, "--review-months", "1", closes=0)
+    assessment = tmp_path / "assessment.json"
+    assessment.write_text(
+        json.dumps(
+            {
+                "evaluations": [
+                    {
+                        "criterion": "local",
+                        "evaluation": "meets",
+                        "justification": "3 fermes du Brabant",
+                    },
+                ],
+                "summary": "incomplet",
+            }
+        )
+    )
+    code, _, err = await admin("proposal", "assess", pid, "--file", str(assessment))
+    assert code == 1 and "each criterion" in err
+    assessment.write_text(
+        json.dumps(
+            {
+                "evaluations": [
+                    {
+                        "criterion": "local",
+                        "evaluation": "meets",
+                        "justification": "3 fermes du Brabant",
+                    },
+                    {
+                        "criterion": "prices",
+                        "evaluation": "partly",
+                        "justification": "légumes +8 %",
+                    },
+                ],
+                "summary": "favorable",
+            }
+        )
+    )
+    code, (assessed,), err = await admin("proposal", "assess", pid, "--file", str(assessment))
+    assert code == 0 and assessed["charter_version"] == 1, err
+    code, (shown,), _ = await admin("proposal", "show", pid)
+    assert shown["assessments"][0]["evaluations"][1]["evaluation"] == "partly"
+    for m in voters[:2]:
+        await voted(api, m, pid, "yes")  # 2 of 3: the statutes' 50 % quorum is met
+    approved = await close(admin, api, pid, days=1)
+    merchant_id = approved["applied"]["merchant_id"]
+
+    # A month on, its review is due; it becomes a proposal; the members say no.
+    api.clock.advance(32 * 86400)
+    code, due, _ = await admin("proposal", "reviews")
+    assert [d["merchant_id"] for d in due] == [merchant_id]
+    code, (review,), err = await admin(
+        "proposal", "reviews", "--propose", "--opens", day(api), "--closes", day(api)
+    )
+    assert code == 0 and review["kind"] == "shop-review", err
+    code, again, _ = await admin("proposal", "reviews")
+    assert again == []  # a vote is about it now
+    for m in voters:
+        await voted(api, m, review["proposal_id"], "no")
+    ended = await close(admin, api, review["proposal_id"], days=1)
+    assert ended["outcome"] == "rejected" and ended["applied"]["in_effect"] is True
+    assert (await api.client.get("/api/v1/shops")).json()["shops"] == []
