@@ -40,6 +40,7 @@ class Enrollment:
     merchant_id: str
     root_public_key: bytes
     trust_list: bytes
+    scope: str | None = None
 
 
 class ApiClient:
@@ -93,6 +94,7 @@ class ApiClient:
                 merchant_id=str(document["merchant_id"]),
                 root_public_key=b64url_decode(document["root_public_key"]),
                 trust_list=b64url_decode(document["trust_list"]),
+                scope=document["scope"] if isinstance(document.get("scope"), str) else None,
             )
         except (KeyError, ValueError) as exc:
             raise ServerError(f"unusable enrolment answer: {exc}") from None

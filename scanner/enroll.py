@@ -93,6 +93,7 @@ def enroll(
         merchant_id=enrollment.merchant_id,
         root_public_key=enrollment.root_public_key.hex(),
         merchant_public_key=public_key.hex(),
+        scope=enrollment.scope,
     )
     store.save_config(config)
     return config

@@ -44,6 +44,7 @@ def status(config: ScannerConfig, journal: Journal, trust_list: TrustList, now: 
     return {
         "merchant_id": config.merchant_id,
         "merchant_name": where.merchant_name,
+        "scope": config.scope,
         "server_url": config.server_url,
         "now": now,
         "today": {"since": since, "payments": payments, "amount_cents": cents},
@@ -109,13 +110,14 @@ class Screen:
 
 def screen(doc: dict, now: int, t: Messages) -> Screen:
     tl = doc["trust_list"]
-    line = " · ".join(
-        (
-            t("status.list_age", age=age_words(tl["age_s"], t)),
-            t("status.last_sync", age=ago(doc["last_sync_at"], now, t)),
-            t("status.unsent", count=doc["unsent_scans"]),
-        )
-    )
+    parts = [
+        t("status.list_age", age=age_words(tl["age_s"], t)),
+        t("status.last_sync", age=ago(doc["last_sync_at"], now, t)),
+        t("status.unsent", count=doc["unsent_scans"]),
+    ]
+    if doc.get("scope"):  # the members approved the shop for some products only
+        parts.insert(0, t("status.scope", scope=doc["scope"]))
+    line = " · ".join(parts)
     blocked = doc["standing"]["refused_by_caisse"]
     if blocked:
         detail = t(

@@ -39,6 +39,7 @@ class ScannerConfig:
     merchant_id: str
     root_public_key: str  # hex
     merchant_public_key: str  # hex
+    scope: str | None = None  # what the members approved the shop for; None: the whole shop
 
     @property
     def root_key(self) -> bytes:

@@ -2,7 +2,8 @@
 
 Views stay thin (parse, authenticate, call a service); services take a
 ``Queries`` inside a transaction; all SQL is in ``server.storage.core``. A background
-task re-signs the trust list at least every ``trust_list_refresh_s``.
+task re-signs the trust list at least every ``trust_list_refresh_s`` and applies the
+shop withdrawals whose date has come.
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keys import keystore
-from server.api import merchant, public, wallet
+from server.api import democracy, merchant, pages, public, wallet
 from server.api.errors import HANDLERS
 from server.api.wallet_static import CoreFiles, TillFiles, WalletFiles
 from server.caisse.code_throttle import FailureLimiter
+from server.caisse.decisions import apply_due
 from server.caisse.keyring import KeyRing, open_keyring
 from server.caisse.trust import TrustLists
 from server.config import Config
@@ -74,14 +76,21 @@ class AccessLog:
 
 
 async def _refresh_loop(
-    trust_lists: TrustLists, clock: Callable[[], float], every_s: float
+    trust_lists: TrustLists, clock: Callable[[], float], every_s: float, context: AppContext
 ) -> None:
     while True:
         await asyncio.sleep(every_s)
         try:
             await trust_lists.current(int(clock()))
+            await _withdrawals_due(context)
         except Exception:  # keep the loop alive; the next round retries
             log.exception("trust list refresh failed")
+
+
+async def _withdrawals_due(context: AppContext) -> None:
+    """Shops the members withdrew from a date now past: suspended, a new trust list."""
+    async with context.storage.transaction() as q:
+        await apply_due(q, context.config, context.keyring.root, actor="server", now=context.now())
 
 
 def _routes(wallet_dir: Path, till_dir: Path) -> list[BaseRoute]:
@@ -93,6 +102,14 @@ def _routes(wallet_dir: Path, till_dir: Path) -> list[BaseRoute]:
         Route("/api/v1/wallet/activate", wallet.activate_wallet, methods=["POST"]),
         Route("/api/v1/wallet/credential", wallet.credential, methods=["GET"]),
         Route("/api/v1/wallet/receipts", wallet.receipts, methods=["GET"]),
+        Route("/api/v1/wallet/proposals", democracy.wallet_proposals, methods=["GET"]),
+        Route("/api/v1/wallet/proposals", democracy.wallet_propose, methods=["POST"]),
+        Route("/api/v1/wallet/ballots", democracy.wallet_ballot, methods=["POST"]),
+        Route("/api/v1/shops", democracy.shops, methods=["GET"]),
+        Route("/api/v1/decisions", democracy.decisions_log, methods=["GET"]),
+        Route("/api/v1/panels/{panel_id}", democracy.panel, methods=["GET"]),
+        Route("/shops", pages.shops_page, methods=["GET"]),
+        Route("/decisions", pages.decisions_page, methods=["GET"]),
         Route("/api/v1/merchant/enroll", merchant.enroll_scanner, methods=["POST"]),
         Route("/api/v1/merchant/batches", merchant.upload_batch, methods=["POST"]),
         Route("/api/v1/merchant/status", merchant.till_status, methods=["GET"]),
@@ -136,7 +153,7 @@ def create_app(
         await storage.open()
         await trust_lists.current(context.now())
         every = max(1.0, min(3600.0, config.trust_list_refresh_s / 4))
-        task = asyncio.create_task(_refresh_loop(trust_lists, clock, every))
+        task = asyncio.create_task(_refresh_loop(trust_lists, clock, every, context))
         log.info("caisse server ready", extra={"caisse": config.caisse})
         try:
             yield

@@ -4,7 +4,7 @@
 // any change to the shell makes browsers install a new one. Serve this file no-cache.
 // A new version takes over as soon as its whole shell is cached (skipWaiting); open pages
 // then reload into it at a safe moment (app.js, applyUpdate), never during a payment.
-const VERSION = 'cda6ca42c8cd9585db36';
+const VERSION = '557b5b4655f66eea5ab8';
 const CACHE = `ssa-wallet-${VERSION}`;
 const ASSETS = [
   'index.html',
@@ -13,7 +13,9 @@ const ASSETS = [
   'js/amount.js',
   'js/api.js',
   'js/app.js',
+  'js/civic.js',
   'js/i18n.js',
+  'js/i18n_civic.js',
   'js/member_key.js',
   'js/qr.js',
   'js/store.js',

@@ -13,7 +13,7 @@ from starlette.requests import Request
 
 from keys.signed_request import SignedRequestError, parse_authorization, verify_request
 from server.errors import Forbidden, Unauthorized
-from server.storage.core import MEMBER_ACTIVE, MERCHANT_ACTIVE, Storage
+from server.storage.core import MEMBER_ACTIVE, MERCHANT_ACTIVE, MERCHANT_WITHDRAWN, Storage
 
 MEMBER, MERCHANT = "member", "merchant"
 
@@ -60,6 +60,8 @@ async def authenticate(
         raise Forbidden("FORBIDDEN", "a member key cannot act as a merchant")
     if device["revoked_at"] is not None:
         raise Forbidden("KEY_REVOKED", "this scanner key has been revoked")
-    if device["status"] != MERCHANT_ACTIVE:
+    # A shop withdrawn by decision still uploads: its receipts from before the date
+    # decided are paid, later ones are refused at intake (MERCHANT_WITHDRAWN).
+    if device["status"] not in (MERCHANT_ACTIVE, MERCHANT_WITHDRAWN):
         raise Forbidden("MERCHANT_SUSPENDED", "this merchant is suspended")
     return Principal(MERCHANT, device["merchant_id"], key)

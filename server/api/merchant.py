@@ -30,6 +30,7 @@ async def enroll_scanner(request: Request) -> Response:
     now = c.now()
     async with c.storage.transaction() as q:  # a MerchantError rolls back: the code stays unspent
         merchant_id = await enroll(q, code_hash=code_hash, public_key=public_key, now=now)
+        profile = await q.democracy.shop_profile(merchant_id) if merchant_id else None
     if merchant_id is None:
         await invalid_code(request, c)
     current = await c.trust_lists.current(now)
@@ -38,6 +39,8 @@ async def enroll_scanner(request: Request) -> Response:
             "merchant_id": merchant_id,
             "root_public_key": b64url_encode(c.keyring.root_public_key),
             "trust_list": b64url_encode(current.body) if current else None,
+            # what the members approved the shop for (None: the whole shop), for its till
+            "scope": profile["scope"] if profile is not None else None,
         }
     )
 

@@ -44,6 +44,249 @@ CODE_ERRORS = {
 }
 
 
+VOTE_ERRORS = {
+    "400": _error("invalid body; a choice not offered by the proposal (INVALID_CHOICE)"),
+    "404": _error("no such proposal (UNKNOWN_PROPOSAL)"),
+    "409": _error("outside the voting window (VOTING_CLOSED); the member voted (ALREADY_VOTED)"),
+}
+DEMOCRACY_SCHEMAS: dict[str, Any] = {
+    "Proposal": {
+        "type": "object",
+        "required": [
+            "proposal_id",
+            "kind",
+            "title",
+            "text",
+            "options",
+            "opens_at",
+            "closes_at",
+            "status",
+            "my_choice",
+        ],
+        "properties": {
+            "proposal_id": {"type": "string", "pattern": "^p-[0-9a-f]{8}$"},
+            "kind": {
+                "type": "string",
+                "enum": [
+                    "shop-approval",
+                    "shop-withdrawal",
+                    "shop-review",
+                    "rule-change",
+                    "consultation",
+                ],
+            },
+            "title": {"type": "string"},
+            "text": {"type": "string"},
+            "options": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "what a ballot may say: yes/no/abstain, or a consultation's "
+                "options then abstain",
+            },
+            "opens_at": {"type": "integer", "nullable": True, "description": "epoch seconds"},
+            "closes_at": {
+                "type": "integer",
+                "nullable": True,
+                "description": "epoch seconds; ballots are taken while opens_at <= now < closes_at",
+            },
+            "status": {
+                "type": "string",
+                "enum": ["screening", "set-aside", "upcoming", "open", "counting", "closed"],
+            },
+            "my_choice": {"type": "string", "nullable": True},
+            "my_receipt": {"type": "string", "nullable": True},
+            "can_vote": {"type": "boolean"},
+            "details": {
+                "type": "object",
+                "description": "shop name, address, hours, scope; or the shop withdrawn; or "
+                "the rule changed and its period",
+            },
+            "result": {
+                "type": "object",
+                "description": "once closed: eligible, ballots, tally, quorum_met, outcome, "
+                "winner, my_receipt_counted",
+            },
+            "proxies": {
+                "type": "array",
+                "description": "members whose proxy this member holds: member_id, name, choice",
+                "items": {"type": "object"},
+            },
+        },
+    },
+    "Ballot": {
+        "type": "object",
+        "required": ["proposal_id", "choice"],
+        "properties": {
+            "proposal_id": {"type": "string", "pattern": "^p-[0-9a-f]{8}$"},
+            "choice": {"type": "string", "maxLength": 200},
+            "on_behalf_of": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{16}$",
+                "description": "the member whose proxy the signer holds for this proposal",
+            },
+        },
+    },
+    "Receipt": {
+        "type": "object",
+        "required": ["proposal_id", "choice", "receipt"],
+        "properties": {
+            "proposal_id": {"type": "string"},
+            "choice": {"type": "string"},
+            "receipt": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{64}$",
+                "description": "listed in the published result when the ballot is counted",
+            },
+        },
+    },
+    "Shop": {
+        "type": "object",
+        "required": ["merchant_id", "name", "address", "hours", "scope", "approved_since"],
+        "properties": {
+            "merchant_id": {"type": "string"},
+            "name": {"type": "string"},
+            "address": {"type": "string"},
+            "hours": {"type": "string"},
+            "scope": {
+                "type": "string",
+                "nullable": True,
+                "description": "the product ranges accepted; null: the whole shop",
+            },
+            "approved_since": {"type": "string", "format": "date"},
+            "until": {
+                "type": "string",
+                "format": "date",
+                "nullable": True,
+                "description": "the day a decided withdrawal takes effect",
+            },
+        },
+    },
+}
+
+
+def _democracy_paths() -> dict[str, Any]:
+    proposals = {"type": "array", "items": {"$ref": "#/components/schemas/Proposal"}}
+    return {
+        "/api/v1/wallet/proposals": {
+            "get": {
+                "summary": "The proposals put to the vote, with this member's own ballot",
+                "security": [{"SSA1Sig": []}],
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["proposals"],
+                            "properties": {"proposals": proposals},
+                        }
+                    ),
+                    **SIGNED_ERRORS,
+                },
+            },
+            "post": {
+                "summary": "A member's proposal, for the committee to screen",
+                "security": [{"SSA1Sig": []}],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["kind", "title"],
+                        "properties": {
+                            "kind": {"type": "string"},
+                            "title": {"type": "string", "maxLength": 200},
+                            "text": {"type": "string"},
+                            "options": {"type": "array", "items": {"type": "string"}},
+                            "details": {"type": "object"},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": _json(
+                        {
+                            "type": "object",
+                            "properties": {
+                                "proposal_id": {"type": "string"},
+                                "status": {"type": "string"},
+                            },
+                        },
+                        "waiting for screening",
+                    ),
+                    **COMMON_ERRORS,
+                    **SIGNED_ERRORS,
+                },
+            },
+        },
+        "/api/v1/wallet/ballots": {
+            "post": {
+                "summary": "Cast or change a ballot (one per member and proposal) until the close",
+                "security": [{"SSA1Sig": []}],
+                "requestBody": _body({"$ref": "#/components/schemas/Ballot"}),
+                "responses": {
+                    "200": _json({"$ref": "#/components/schemas/Receipt"}),
+                    **COMMON_ERRORS,
+                    **SIGNED_ERRORS,
+                    "403": _error(
+                        "merchant key (FORBIDDEN), revoked member (KEY_REVOKED), not in the "
+                        "deciding panel (NOT_ELIGIBLE), no such proxy (NO_PROXY)"
+                    ),
+                    **VOTE_ERRORS,
+                },
+            }
+        },
+        "/api/v1/shops": {
+            "get": {
+                "summary": "The directory of approved shops (public)",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["shops"],
+                            "properties": {
+                                "shops": {
+                                    "type": "array",
+                                    "items": {"$ref": "#/components/schemas/Shop"},
+                                }
+                            },
+                        }
+                    )
+                },
+            }
+        },
+        "/api/v1/decisions": {
+            "get": {
+                "summary": "The public decisions log: every close, its tally and receipts",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["decisions"],
+                            "properties": {
+                                "decisions": {"type": "array", "items": {"type": "object"}}
+                            },
+                        }
+                    )
+                },
+            }
+        },
+        "/api/v1/panels/{panel_id}": {
+            "get": {
+                "summary": "A draw by lot's published inputs (seed, commitment, pseudonyms, "
+                "strata) and result, to recompute it",
+                "parameters": [
+                    {
+                        "name": "panel_id",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": _json({"type": "object"}),
+                    "404": _error("no such panel (UNKNOWN_PANEL)"),
+                },
+            }
+        },
+    }
+
+
 def openapi_document(base_url: str) -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
@@ -122,6 +365,7 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                         },
                     },
                 },
+                **DEMOCRACY_SCHEMAS,
                 "Batch": {
                     "type": "object",
                     "required": ["batch_id", "scans"],
@@ -243,6 +487,12 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                                     "merchant_id": {"type": "string"},
                                     "root_public_key": KEY,
                                     "trust_list": {**B64URL, "description": "COSE trust list"},
+                                    "scope": {
+                                        "type": "string",
+                                        "nullable": True,
+                                        "description": "what the shop is approved for "
+                                        "(null: the whole shop), for its till to show",
+                                    },
                                 },
                             }
                         ),
@@ -314,5 +564,6 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            **_democracy_paths(),
         },
     }

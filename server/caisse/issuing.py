@@ -9,6 +9,7 @@ payments already received on the old one; the old credentials are revoked.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,13 @@ async def _issuer(q: Queries, keyring: KeyRing) -> tuple[bytes, SigningKey]:
     return kid, keyring.issuer_for(kid, row["file"])
 
 
+async def allowance_for(q: Queries, config: Config, period: str) -> int:
+    """The month's allowance: as the members last decided for it (a rule change), else
+    the caisse's configured one."""
+    decided = await q.democracy.rule_in_force("allowance", period)
+    return config.allowance_cents if decided is None else int(json.loads(decided))
+
+
 async def credentials_for(
     q: Queries,
     config: Config,
@@ -72,7 +80,11 @@ async def credentials_for(
         if issuer is None:
             issuer = await _issuer(q, keyring)
         kid, key = issuer
-        allowance = max(0, config.allowance_cents - await q.spent_in_period(member_id, period.name))
+        allowance = max(
+            0,
+            await allowance_for(q, config, period.name)
+            - await q.spent_in_period(member_id, period.name),
+        )
         cti = secrets.token_bytes(CTI_BYTES)
         cose = tokens.encode_credential(
             iss=config.caisse,

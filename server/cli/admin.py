@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from nacl.signing import SigningKey
@@ -19,6 +20,7 @@ from keys import keystore
 from keys.cli_args import glue_dash_values
 from server import config as config_mod
 from server.caisse import members, merchants
+from server.caisse.decisions import describe_shop
 from server.caisse.keyring import KeyRingError, load_root_key
 from server.caisse.setup import (
     AdminError,
@@ -29,6 +31,7 @@ from server.caisse.setup import (
     rotate_issuer_key,
     status,
 )
+from server.cli import admin_democracy as admin_cli_democracy
 from server.cli import admin_ledger as admin_cli_ledger
 from server.cli import users as cli_users
 from server.cli.output import as_json, now, out, say
@@ -44,12 +47,13 @@ ERRORS = (
     members.MemberError,
     merchants.MerchantError,
     OSError,
+    *admin_cli_democracy.ERRORS,
     *admin_cli_ledger.ERRORS,
     *cli_users.ERRORS,
 )
 
 # Values that may begin with "-": a base64url key, a free-text note or name.
-DASH_VALUE_OPTIONS = ("--key", "--note", "--name")
+DASH_VALUE_OPTIONS = ("--key", "--note", "--name", "--title", "--text", "--seed", "--reason")
 
 
 def _root(caisse: Caisse) -> SigningKey:
@@ -171,11 +175,24 @@ async def cmd_member_list(args: argparse.Namespace, caisse: Caisse) -> int:
 
 async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
-        result = await merchants.add_merchant(
+        added = await merchants.add_merchant(
             q, caisse.config, name=args.name, iban=args.iban, bic=args.bic, now=now()
         )
+        result = asdict(added)
+        if args.address or args.hours or args.scope:
+            result.update(
+                await describe_shop(
+                    q,
+                    added.merchant_id,
+                    address=args.address or "",
+                    hours=args.hours or "",
+                    scope=args.scope,
+                    actor=admin_cli_democracy.actor(),
+                    now=now(),
+                )
+            )
     out(result)
-    say(f"merchant {result.merchant_id} added; enter the code in the shop's scanner")
+    say(f"merchant {added.merchant_id} added; enter the code in the shop's scanner")
     return 0
 
 
@@ -280,6 +297,7 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("id")
         cmd.set_defaults(run=run)
     member.add_parser("list", help="list members").set_defaults(run=cmd_member_list)
+    admin_cli_democracy.add_member_commands(member)
 
     merchant = sub.add_parser("merchant", help="merchants").add_subparsers(
         dest="merchant_command", required=True
@@ -288,6 +306,9 @@ def parser() -> argparse.ArgumentParser:
     madd.add_argument("--name", required=True)
     madd.add_argument("--iban", required=True)
     madd.add_argument("--bic")
+    madd.add_argument("--address", help="for the directory of shops")
+    madd.add_argument("--hours", help="opening hours, for the directory")
+    madd.add_argument("--scope", help="the product ranges accepted (default: the whole shop)")
     madd.set_defaults(run=cmd_merchant_add)
     for name, run, text in (
         ("code", cmd_merchant_code, "a new scanner enrolment code"),
@@ -307,6 +328,7 @@ def parser() -> argparse.ArgumentParser:
     mrev.set_defaults(run=cmd_merchant_revoke_device)
 
     admin_cli_ledger.add_commands(sub)
+    admin_cli_democracy.add_commands(sub)
     cli_users.add_commands(sub)
 
     demo = sub.add_parser("demo", help="create (once) a demo caisse; print fresh codes")

@@ -17,6 +17,7 @@ from server.console.views import dashboard as views_dashboard
 from server.console.views import keys as views_keys
 from server.console.views import members as views_members
 from server.console.views import money as views_money
+from server.console.views import proposals as views_proposals
 from server.console.views import report as views_report
 from server.console.views import shops as views_shops
 from server.console.views import tills as views_tills
@@ -24,6 +25,7 @@ from server.console.views import tills as views_tills
 M = "/members/{member_id}"
 A = "/accounts/{email}"
 S = "/shops/{merchant_id}"
+P = "/proposals/{proposal_id}"
 
 PAGES: tuple[Page, ...] = (
     Page("/login", "login", views_auth.login_form, None),
@@ -68,6 +70,17 @@ PAGES: tuple[Page, ...] = (
     Page(S + "/tills/revoke", "till_revoke", views_tills.revoke, OPERATOR, "POST"),
     Page(S + "/payouts", "shop_payouts", views_money.shop_payouts, ADMIN),
     Page("/batches", "batches", views_batches.batch_list, OPERATOR),
+    # votes: proposals, screening, assembly counts, proxies, the close (operators);
+    # the auditor's recount from the stored ballots (admins)
+    Page("/proposals", "proposals", views_proposals.proposal_list, OPERATOR),
+    Page("/proposals/new", "proposal_new", views_proposals.proposal_new, OPERATOR),
+    Page("/proposals/new", "proposal_create", views_proposals.proposal_create, OPERATOR, "POST"),
+    Page(P, "proposal", views_proposals.proposal_detail, OPERATOR),
+    Page(P + "/screen", "proposal_screen", views_proposals.proposal_screen, OPERATOR, "POST"),
+    Page(P + "/assembly", "proposal_assembly", views_proposals.proposal_assembly, OPERATOR, "POST"),
+    Page(P + "/proxy", "proposal_proxy", views_proposals.proposal_proxy, OPERATOR, "POST"),
+    Page(P + "/close", "proposal_close", views_proposals.proposal_close, OPERATOR, "POST"),
+    Page(P + "/recount", "proposal_recount", views_proposals.proposal_recount, ADMIN),
     Page("/batches/{merchant_id}/{batch_id}", "batch", views_batches.batch_detail, ADMIN),
     # money: reconciliation, findings, settlements (admins)
     Page("/reconciliation", "reconciliation", views_money.reconciliation, ADMIN),

@@ -275,6 +275,143 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
         """CREATE INDEX failures_last_at ON failures (last_at)""",
     ],
+    # Democratic conventionnement (server/caisse/proposals.py, docs/democracy.md): the
+    # statutes' decision rules, the charter, proposals and their ballots (wallet, proxy),
+    # assembly counts, proxies, panels drawn by lot, members' strata, the approved shops'
+    # public profile, assessments, the public decisions log and scheduled rule changes.
+    # Self-contained: it refers only to members and merchants (migration 1).
+    5: [
+        """CREATE TABLE statutes (
+            kind TEXT PRIMARY KEY,
+            rule TEXT NOT NULL,
+            changed_at BIGINT NOT NULL,
+            proposal_id TEXT
+        )""",
+        """CREATE TABLE charter_versions (
+            version BIGINT PRIMARY KEY,
+            criteria TEXT NOT NULL,
+            period TEXT NOT NULL,
+            adopted_at BIGINT NOT NULL,
+            proposal_id TEXT,
+            note TEXT
+        )""",
+        """CREATE TABLE proposals (
+            proposal_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            text TEXT NOT NULL,
+            options TEXT NOT NULL,
+            details TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            panel_id TEXT,
+            subject TEXT,
+            status TEXT NOT NULL,
+            opens_at BIGINT,
+            closes_at BIGINT,
+            proposed_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            screened_at BIGINT,
+            screening_note TEXT,
+            closed_at BIGINT,
+            result TEXT
+        )""",
+        """CREATE INDEX proposals_status ON proposals (status, closes_at)""",
+        """CREATE INDEX proposals_subject ON proposals (subject)""",
+        # One ballot per member and proposal, replaced when changed before the close.
+        # receipt = SHA-256 of (proposal, member, choice, nonce): published in the result.
+        """CREATE TABLE ballots (
+            proposal_id TEXT NOT NULL REFERENCES proposals (proposal_id),
+            member_id TEXT NOT NULL REFERENCES members (member_id),
+            choice TEXT NOT NULL,
+            nonce TEXT NOT NULL,
+            receipt TEXT NOT NULL UNIQUE,
+            channel TEXT NOT NULL,
+            holder_id TEXT,
+            cast_at BIGINT NOT NULL,
+            changes BIGINT NOT NULL,
+            PRIMARY KEY (proposal_id, member_id)
+        )""",
+        """CREATE TABLE assembly_counts (
+            proposal_id TEXT NOT NULL REFERENCES proposals (proposal_id),
+            count_id BIGINT NOT NULL,
+            meeting TEXT NOT NULL,
+            counts TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (proposal_id, count_id)
+        )""",
+        """CREATE TABLE proxies (
+            proposal_id TEXT NOT NULL REFERENCES proposals (proposal_id),
+            grantor_id TEXT NOT NULL REFERENCES members (member_id),
+            holder_id TEXT NOT NULL REFERENCES members (member_id),
+            recorded_by TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (proposal_id, grantor_id)
+        )""",
+        """CREATE INDEX proxies_holder ON proxies (proposal_id, holder_id)""",
+        """CREATE TABLE panels (
+            panel_id TEXT PRIMARY KEY,
+            purpose TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            strata TEXT NOT NULL,
+            commitment TEXT NOT NULL,
+            seed TEXT,
+            eligible TEXT,
+            result TEXT,
+            announced_at BIGINT NOT NULL,
+            drawn_at BIGINT
+        )""",
+        """CREATE TABLE panel_declines (
+            panel_id TEXT NOT NULL REFERENCES panels (panel_id),
+            member_id TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (panel_id, member_id)
+        )""",
+        """CREATE TABLE member_strata (
+            member_id TEXT PRIMARY KEY REFERENCES members (member_id),
+            age_band TEXT,
+            household TEXT,
+            contribution_band TEXT,
+            updated_at BIGINT NOT NULL
+        )""",
+        """CREATE TABLE shop_profiles (
+            merchant_id TEXT PRIMARY KEY REFERENCES merchants (merchant_id),
+            address TEXT NOT NULL,
+            hours TEXT NOT NULL,
+            scope TEXT,
+            approved_at BIGINT NOT NULL,
+            proposal_id TEXT,
+            review_at BIGINT,
+            withdrawn_from BIGINT,
+            withdrawal_proposal_id TEXT
+        )""",
+        """CREATE TABLE assessments (
+            assessment_id BIGINT PRIMARY KEY,
+            proposal_id TEXT NOT NULL REFERENCES proposals (proposal_id),
+            charter_version BIGINT NOT NULL,
+            evaluations TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            assessed_by TEXT NOT NULL,
+            assessed_at BIGINT NOT NULL
+        )""",
+        """CREATE TABLE decisions (
+            decision_id BIGINT PRIMARY KEY,
+            proposal_id TEXT NOT NULL UNIQUE REFERENCES proposals (proposal_id),
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            record TEXT NOT NULL,
+            decided_at BIGINT NOT NULL
+        )""",
+        """CREATE TABLE scheduled_rules (
+            proposal_id TEXT PRIMARY KEY REFERENCES proposals (proposal_id),
+            topic TEXT NOT NULL,
+            period TEXT NOT NULL,
+            value TEXT NOT NULL,
+            decided_at BIGINT NOT NULL
+        )""",
+        """CREATE INDEX scheduled_rules_topic ON scheduled_rules (topic, period)""",
+    ],
 }
 
 

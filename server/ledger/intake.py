@@ -28,6 +28,7 @@ from server.storage.core import ScanRow, Storage
 log = logging.getLogger("ssa.intake")
 SCAN_IN_FUTURE = "SCAN_IN_FUTURE"
 SCAN_TOO_OLD = "SCAN_TOO_OLD"
+MERCHANT_WITHDRAWN = "MERCHANT_WITHDRAWN"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +79,11 @@ class Intake:
         async with self.storage.read() as q:
             if await q.batch(merchant_id, batch_id) is not None:
                 return all_duplicates
+            withdrawn_from = await q.democracy.withdrawn_from(merchant_id)
         lists = await self.trust_lists.in_force({s.scanned_at for s in scans})
         loop = asyncio.get_running_loop()
         rows = await loop.run_in_executor(
-            self._executor, self._verify_all, scans, lists, merchant_id, now
+            self._executor, self._verify_all, scans, lists, merchant_id, now, withdrawn_from
         )
         try:
             async with self.storage.transaction() as q:
@@ -125,11 +127,20 @@ class Intake:
         lists: dict[int, tuple[int, TrustList]],
         merchant_id: str,
         now: int,
+        withdrawn_from: int | None = None,
     ) -> list[ScanRow]:
-        return [self._verify_one(s, lists.get(s.scanned_at), merchant_id, now) for s in scans]
+        return [
+            self._verify_one(s, lists.get(s.scanned_at), merchant_id, now, withdrawn_from)
+            for s in scans
+        ]
 
     def _verify_one(
-        self, scan: Scan, in_force: tuple[int, TrustList] | None, merchant_id: str, now: int
+        self,
+        scan: Scan,
+        in_force: tuple[int, TrustList] | None,
+        merchant_id: str,
+        now: int,
+        withdrawn_from: int | None = None,
     ) -> ScanRow:
         seq: int | None = None
         if in_force is None:
@@ -155,6 +166,11 @@ class Intake:
             code, message = (
                 SCAN_TOO_OLD,
                 (f"scanned_at {scan.scanned_at} is older than {self.config.max_scan_age_s} s"),
+            )
+        elif withdrawn_from is not None and scan.scanned_at >= withdrawn_from and code == "OK":
+            code, message = (
+                MERCHANT_WITHDRAWN,
+                f"the members withdrew this shop's approval from {withdrawn_from}",
             )
         return _row(scan, result, code, message, seq)
 

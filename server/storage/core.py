@@ -3,7 +3,7 @@
 ``Storage.read()`` and ``Storage.transaction()`` yield a ``Queries`` bound to
 one connection, so a service composes several steps (revoke a member, re-sign
 the trust list) in one transaction. Each query family is reached from it the
-same way — ``q.ledger``, ``q.console``, ``q.failures`` — on the same connection.
+same way — ``q.ledger``, ``q.console``, ``q.democracy``, ``q.failures`` — on the same connection.
 The SQL is written once for SQLite and PostgreSQL (see ``server.db.seam``).
 """
 
@@ -20,12 +20,14 @@ from server.db.seam import Connection, Database, Row
 
 if TYPE_CHECKING:  # the families import this module: theirs are imported when first used
     from server.storage.console import AdminQueries
+    from server.storage.democracy import DemocracyQueries
     from server.storage.failures import FailureQueries
     from server.storage.ledger import LedgerQueries
 
 TRUST_LIST_LOCK = 7_700_002
 MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED = "active", "pending", "revoked"
 MERCHANT_ACTIVE, MERCHANT_SUSPENDED = "active", "suspended"
+MERCHANT_WITHDRAWN = "withdrawn"  # by a members' decision: receipts refused from a date on
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,13 @@ class Queries:
         from server.storage.console import AdminQueries
 
         return AdminQueries(self)
+
+    @cached_property
+    def democracy(self) -> DemocracyQueries:
+        """Proposals, ballots, panels, the charter and the decisions log."""
+        from server.storage.democracy import DemocracyQueries
+
+        return DemocracyQueries(self)
 
     @cached_property
     def failures(self) -> FailureQueries:

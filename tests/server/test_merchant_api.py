@@ -230,6 +230,11 @@ async def test_health_openapi_and_unknown_routes_answer_json(api):
         "/api/v1/merchant/enroll",
         "/api/v1/merchant/batches",
         "/api/v1/merchant/status",
+        "/api/v1/wallet/proposals",
+        "/api/v1/wallet/ballots",
+        "/api/v1/shops",
+        "/api/v1/decisions",
+        "/api/v1/panels/{panel_id}",
     }
     r = await api.client.get("/api/v1/nope")
     assert r.status_code == 404 and r.json()["error"] == "NOT_FOUND"

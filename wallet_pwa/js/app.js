@@ -3,6 +3,7 @@
 // wallet.js; this module only reads and writes the DOM.
 import { parseAmount } from './amount.js';
 import { ApiError } from './api.js';
+import { setupCivic } from './civic.js';
 import { LANGUAGES, browserLanguage, translator } from './i18n.js';
 import { drawQr } from './qr.js';
 import { BalanceError, CancelError, getMeta, setMeta } from './store.js';
@@ -11,6 +12,7 @@ import { CredentialError, Wallet, onOtherTabChange } from './wallet.js';
 const $ = (id) => document.getElementById(id);
 const wallet = new Wallet();
 let t = translator(browserLanguage());
+const civic = setupCivic({ wallet, tr: () => t }); // votes and "Où payer ?" (civic.js)
 let wakeLock = null;
 let shownPayment = null;
 let busy = false; // activating or paying: never reload under the member's feet
@@ -140,6 +142,7 @@ async function render() {
   $('screen-welcome').hidden = active;
   $('screen-home').hidden = !active;
   if (active) await renderHome();
+  if (active) civic.render();
 }
 
 // -- activation --------------------------------------------------------------
@@ -159,6 +162,7 @@ async function runActivation(code) {
     history.replaceState(null, '', location.pathname + location.search); // forget the code
     say('activated');
     await render();
+    civic.refresh(); // the votes and the shops, now that the caisse knows this key
     $('amount-input').focus();
   } catch (err) {
     say(null);
@@ -436,6 +440,7 @@ function refresh({ quiet = true } = {}) {
   if (!wallet.identity || syncing) return syncing;
   syncing = wallet
     .refresh()
+    .then(() => civic.refresh())
     .then(() => !quiet && say('synced'))
     .catch((err) => {
       // a refused key is shown by its own lasting notice (renderKeyNotice), quiet or not
@@ -509,6 +514,7 @@ async function start() {
     return;
   }
   shownCti = wallet.current()?.ctiHex ?? null;
+  await civic.load();
   await render();
 
   $('lang-select').addEventListener('change', async (e) => {

@@ -1,6 +1,8 @@
 // French, Dutch and English: chosen from the browser, switchable, remembered. Amounts
 // and dates go through Intl with the Belgian locale of each language (12,34 € in fr-BE).
 
+import { CIVIC_MESSAGES } from './i18n_civic.js';
+
 export const LANGUAGES = { fr: 'Français', nl: 'Nederlands', en: 'English' };
 const LOCALES = { fr: 'fr-BE', nl: 'nl-BE', en: 'en-BE' };
 
@@ -233,6 +235,8 @@ const MESSAGES = {
 };
 
 /** The first of the browser's languages the wallet speaks; French otherwise. */
+for (const [lang, table] of Object.entries(CIVIC_MESSAGES)) Object.assign(MESSAGES[lang], table); // votes, shops
+
 export function browserLanguage(languages = globalThis.navigator?.languages ?? []) {
   for (const tag of languages) {
     const base = String(tag).toLowerCase().split('-')[0];
