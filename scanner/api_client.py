@@ -28,7 +28,9 @@ class ServerUnreachable(ServerError):
 
 
 # What the caisse answers a till that may no longer accept payments (docs/api.md).
-REFUSING_CODES = frozenset({"KEY_REVOKED", "MERCHANT_SUSPENDED", "UNKNOWN_KEY"})
+REFUSING_CODES = frozenset(
+    {"KEY_REVOKED", "MERCHANT_SUSPENDED", "MERCHANT_WITHDRAWN", "UNKNOWN_KEY"}
+)
 
 
 class TillRefused(ServerError):

@@ -13,8 +13,9 @@ from server.api.auth import MERCHANT, authenticate
 from server.api.common import code_request, invalid_code
 from server.caisse.merchants import enroll
 from server.context import ctx
-from server.errors import BadRequest, PayloadTooLarge
+from server.errors import BadRequest, Forbidden, PayloadTooLarge
 from server.ledger.intake import Scan
+from server.storage.core import MERCHANT_WITHDRAWN
 from server.validation import integer, json_object, read_body, string
 
 BATCH_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -98,6 +99,13 @@ async def till_status(request: Request) -> Response:
     who = await authenticate(request, body, c.storage, role=MERCHANT, now=now)
     async with c.storage.read() as q:
         merchant = await q.merchant(who.id)
+    if merchant is not None and merchant["status"] == MERCHANT_WITHDRAWN:
+        # its uploads are still taken (receipts from before the date are paid), but the till
+        # must stop accepting payments: the members withdrew the shop's approval
+        raise Forbidden(
+            "MERCHANT_WITHDRAWN",
+            "the members withdrew this shop's approval: it accepts no more payments",
+        )
     return JSONResponse(
         {
             "merchant_id": who.id,

@@ -125,13 +125,21 @@ def test_local_midnight_holds_on_the_days_the_clock_changes(brussels) -> None:
         assert local_midnight(noon) == midnight
 
 
+def test_every_refusal_the_caisse_sends_has_a_band_in_every_language() -> None:
+    from scanner.api_client import REFUSING_CODES
+
+    for lang in LANGUAGES:
+        t = Messages(lang)
+        assert all(t(f"band.{code}") != f"band.{code}" for code in REFUSING_CODES)
+
+
 def test_every_message_has_words_in_every_language() -> None:
     ids = {lang: set(_catalogue(lang)) for lang in LANGUAGES}
     assert ids["fr"] == ids["nl"] == ids["en"]
     for lang in LANGUAGES:
         t = Messages(lang)
-        for key in ("band.KEY_REVOKED", "band.MERCHANT_SUSPENDED", "band.UNKNOWN_KEY",
-                    "camera.not_found", "prompt.use_reader"):  # fmt: skip
+        for key in ("band.KEY_REVOKED", "band.MERCHANT_SUSPENDED", "band.MERCHANT_WITHDRAWN",
+                    "band.UNKNOWN_KEY", "camera.not_found", "prompt.use_reader"):  # fmt: skip
             assert t(key) != key
 
 

@@ -467,6 +467,9 @@ async def test_a_withdrawn_shop_is_refused_from_the_date_decided_and_paid_before
             "SELECT code FROM scans WHERE merchant_id = ? ORDER BY scanned_at", shop.merchant_id
         )
     assert [c[0] for c in codes] == ["OK", "OK", "MERCHANT_WITHDRAWN"]
+    # the till learns it at its next sync, and stops accepting payments
+    r = await api.signed("GET", "/api/v1/merchant/status", shop.key)
+    assert (r.status_code, r.json()["error"]) == (403, "MERCHANT_WITHDRAWN")
     summary = await run(api)
     assert summary.total_cents == 800
     code, _, err = await admin("merchant", "code", shop.merchant_id)
