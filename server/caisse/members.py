@@ -15,14 +15,16 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nacl.signing import SigningKey
 
-from server.caisse import codes
+from server.caisse import codes, households
 from server.caisse.issuing import credentials_for
 from server.caisse.keyring import KeyRing
 from server.caisse.trust import sign_new_list
 from server.config import Config
+from server.periods import period_at
 from server.storage.core import MEMBER_REVOKED, Queries
 
 KIND = "member"
@@ -68,14 +70,28 @@ async def _new_code(q: Queries, config: Config, member_id: str, now: int) -> str
     return code
 
 
-async def add_member(q: Queries, config: Config, *, name: str, email: str | None, now: int) -> dict:
+async def add_member(
+    q: Queries,
+    config: Config,
+    *,
+    name: str,
+    email: str | None,
+    now: int,
+    household_id: int | None = None,
+) -> dict:
+    """A new member, in ``household_id`` or in a new one-adult household of their own."""
     name, email = check_fields(name, email)
     sub = secrets.token_bytes(8)
     member_id = sub.hex()
     await q.insert_member(member_id, sub, name, email, None, now)
+    period = period_at(now, ZoneInfo(config.timezone)).name
+    household = await households.place_member(
+        q, config, member_id, household_id, period=period, now=now
+    )
     code = await _new_code(q, config, member_id, now)
     return {
         "member_id": member_id,
+        "household_id": household,
         "activation_code": code,
         "activation_url": activation_url(config, code),
     }
