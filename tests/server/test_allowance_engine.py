@@ -10,12 +10,25 @@ from server.caisse import allowance, contributions
 from server.caisse.allowance import AllowanceError, Shape
 from server.caisse.contributions import ContributionError, SelfAssessment
 
-GIRONDE = {"from": "2026-01", "first_adult_cents": 15000, "extra_adult_cents": 7500,
-           "child_cents": 7500}  # fmt: skip
-GENEVA = {"from": "2026-01", "first_adult_cents": 15000, "extra_adult_cents": 15000,
-          "child_cents": 7500}  # fmt: skip
-GRENOBLE = {"from": "2026-01", "first_adult_cents": 10000, "extra_adult_cents": 5000,
-            "child_cents": 5000, "max_household_cents": 20000}  # fmt: skip
+GIRONDE = {
+    "from": "2026-01",
+    "first_adult_cents": 15000,
+    "extra_adult_cents": 7500,
+    "child_cents": 7500,
+}
+GENEVA = {
+    "from": "2026-01",
+    "first_adult_cents": 15000,
+    "extra_adult_cents": 15000,
+    "child_cents": 7500,
+}
+GRENOBLE = {
+    "from": "2026-01",
+    "first_adult_cents": 10000,
+    "extra_adult_cents": 5000,
+    "child_cents": 5000,
+    "max_household_cents": 20000,
+}
 
 
 @pytest.mark.parametrize(
@@ -206,7 +219,7 @@ def test_brackets_give_a_band_and_a_cpas_attestation_stands_in_for_income():
                 {"up_to_income_cents": None, "cents": 1},
                 {"up_to_income_cents": None, "cents": 2},
             ],
-        },  # fmt: skip
+        },
     ],
 )
 def test_a_bad_scheme_is_refused(bad):

@@ -18,8 +18,12 @@ from .conftest import Harness, Member, make_caisse
 pytestmark = pytest.mark.anyio
 TZ = ZoneInfo("Europe/Brussels")
 # Geneva's rule with a child at an odd amount, so shares have a cent left over.
-ODD = {"from": "2020-01", "first_adult_cents": 15000, "extra_adult_cents": 15000,
-       "child_cents": 7501}  # fmt: skip
+ODD = {
+    "from": "2020-01",
+    "first_adult_cents": 15000,
+    "extra_adult_cents": 15000,
+    "child_cents": 7501,
+}
 
 
 def allowance_of(credential: bytes) -> int:
@@ -31,8 +35,12 @@ def allowance_of(credential: bytes) -> int:
 @pytest.fixture
 async def rules_api(tmp_path, backend, key_material, clock):
     current = period_at(clock(), TZ)
-    later = {"from": current.next(TZ).name, "first_adult_cents": 20000,
-             "extra_adult_cents": 10000, "child_cents": 5000}  # fmt: skip
+    later = {
+        "from": current.next(TZ).name,
+        "first_adult_cents": 20000,
+        "extra_adult_cents": 10000,
+        "child_cents": 5000,
+    }
     cfg = await make_caisse(
         tmp_path / "data", backend, key_material, int(clock()), allowance_rules=[ODD, later]
     )
@@ -82,21 +90,35 @@ async def test_shares_the_household_chooses_and_changes_wait_for_the_next_month(
     ada, bob = await enrol(api, house.household_id), await enrol(api, house.household_id)
     async with api.ctx.storage.transaction() as q:
         await households.edit_household(
-            q, api.cfg, house.household_id, weights={ada.member_id: 2, bob.member_id: 1},
-            period="2026-01", now=api.now,
-        )  # fmt: skip
+            q,
+            api.cfg,
+            house.household_id,
+            weights={ada.member_id: 2, bob.member_id: 1},
+            period="2026-01",
+            now=api.now,
+        )
     ada, bob = await api.activate(ada), await api.activate(bob)
     assert (allowance_of(ada.credential), allowance_of(bob.credential)) == (20000, 10000)
     # Even shares from now on: this month's credentials keep their amounts.
     async with api.ctx.storage.transaction() as q:
         await households.edit_household(
-            q, api.cfg, house.household_id, weights={ada.member_id: 1, bob.member_id: 1},
-            children=2, period="2026-01", now=api.now,
-        )  # fmt: skip
+            q,
+            api.cfg,
+            house.household_id,
+            weights={ada.member_id: 1, bob.member_id: 1},
+            children=2,
+            period="2026-01",
+            now=api.now,
+        )
         again = await credentials_for(
-            q, api.cfg, api.ctx.keyring, member_id=ada.member_id,
-            sub=bytes.fromhex(ada.member_id), public_key=bytes(ada.key.verify_key), now=api.now,
-        )  # fmt: skip
+            q,
+            api.cfg,
+            api.ctx.keyring,
+            member_id=ada.member_id,
+            sub=bytes.fromhex(ada.member_id),
+            public_key=bytes(ada.key.verify_key),
+            now=api.now,
+        )
     assert again[0] == ada.credential
 
 
@@ -116,23 +138,32 @@ async def test_a_rule_change_takes_effect_at_the_next_period_never_mid_month(rul
                 "extra_adult_cents": 0,
                 "child_cents": 0,
             },
-        ]  # fmt: skip
+        ]
     )
     carol = await enrol(api, None)
     async with api.ctx.storage.transaction() as q:
         creds = await credentials_for(
-            q, hasty, api.ctx.keyring, member_id=carol.member_id,
-            sub=bytes.fromhex(carol.member_id), public_key=bytes(carol.key.verify_key), now=api.now,
-        )  # fmt: skip
+            q,
+            hasty,
+            api.ctx.keyring,
+            member_id=carol.member_id,
+            sub=bytes.fromhex(carol.member_id),
+            public_key=bytes(carol.key.verify_key),
+            now=api.now,
+        )
     assert allowance_of(creds[0]) == 15000
     # Next month: the rule that takes effect then (20000 + 10000 + 5000).
     nxt = current.next(TZ)
     async with api.ctx.storage.transaction() as q:
         creds = await credentials_for(
-            q, api.cfg, api.ctx.keyring, member_id=ada.member_id,
-            sub=bytes.fromhex(ada.member_id), public_key=bytes(ada.key.verify_key),
+            q,
+            api.cfg,
+            api.ctx.keyring,
+            member_id=ada.member_id,
+            sub=bytes.fromhex(ada.member_id),
+            public_key=bytes(ada.key.verify_key),
             now=nxt.nbf + 3600,
-        )  # fmt: skip
+        )
     decoded = tokens.decode_credential(creds[0])
     assert isinstance(decoded, tokens.Credential) and decoded.nbf == nxt.nbf
     assert decoded.allowance_cents == 35000

@@ -15,8 +15,12 @@ from server.cli.admin import main
 
 from .conftest import PASSPHRASE
 
-GIRONDE_RULE = {"from": "2020-01", "first_adult_cents": 15000, "extra_adult_cents": 7500,
-                "child_cents": 7500}  # fmt: skip
+GIRONDE_RULE = {
+    "from": "2020-01",
+    "first_adult_cents": 15000,
+    "extra_adult_cents": 7500,
+    "child_cents": 7500,
+}
 GIRONDE_SCHEME = {
     "from": "2020-01",
     "kind": "free",
@@ -59,8 +63,18 @@ def this_month(now: int) -> str:
 
 
 def test_household_add_gives_its_allowance_and_members_join_it(admin):
-    code, out, _ = admin("household", "add", "--name", "Rue Haute 3", "--adults", "2",
-                         "--children", "2", "--birth-years", "1980,2015")  # fmt: skip
+    code, out, _ = admin(
+        "household",
+        "add",
+        "--name",
+        "Rue Haute 3",
+        "--adults",
+        "2",
+        "--children",
+        "2",
+        "--birth-years",
+        "1980,2015",
+    )
     assert code == 0
     house = out[0]
     assert {"household_id", "adults", "children", "allowance_cents"} <= set(house)
@@ -96,11 +110,13 @@ def test_contribution_set_below_the_floor_is_a_clear_error(admin, now):
     assert out[0]["monthly_cents"] == 2500 and out[0]["from_period"] == this_month(now)
     assert out[0]["reference"] == f"+++000/0000/00{hid}{int(hid) % 97:02d}+++"
     # A second choice starts next month; a suggestion from the income stores nothing of it.
-    code, out, _ = admin("contribution", "suggest", "--household", hid,
-                         "--declared-income-cents", "350000")  # fmt: skip
+    code, out, _ = admin(
+        "contribution", "suggest", "--household", hid, "--declared-income-cents", "350000"
+    )
     assert out[0]["suggested_cents"] == 3000
-    code, out, _ = admin("contribution", "set", "--household", hid,
-                         "--declared-income-cents", "350000")  # fmt: skip
+    code, out, _ = admin(
+        "contribution", "set", "--household", hid, "--declared-income-cents", "350000"
+    )
     assert code == 0 and out[0]["monthly_cents"] == 3000 and out[0]["from_period"] > this_month(now)
 
     async def incomes():
@@ -123,11 +139,21 @@ def test_status_shows_due_paid_and_balance_per_household_and_month(admin, now):
     code, lines, err = admin("contribution", "status")
     month = this_month(now)
     assert lines == [
-        {"household_id": int(one), "period": month, "due_cents": 1500, "paid_cents": 2000,
-         "balance_cents": 500},
-        {"household_id": int(two), "period": month, "due_cents": 1000, "paid_cents": 0,
-         "balance_cents": -1000},
-    ]  # fmt: skip
+        {
+            "household_id": int(one),
+            "period": month,
+            "due_cents": 1500,
+            "paid_cents": 2000,
+            "balance_cents": 500,
+        },
+        {
+            "household_id": int(two),
+            "period": month,
+            "due_cents": 1000,
+            "paid_cents": 0,
+            "balance_cents": -1000,
+        },
+    ]
     assert "not suspended" in err
     code, lines, _ = admin("contribution", "status", "--household", two, "--period", month)
     assert [line["household_id"] for line in lines] == [int(two)]
