@@ -326,7 +326,7 @@ async def member_allowance(
         (h["member_id"], 1 if h["share_weight"] is None else int(h["share_weight"]))
         for h in await q.households.holders_of(household_id)
     ]
-    if member_id not in {m for m, _ in holders}:
+    if row is None or member_id not in {m for m, _ in holders}:
         return 0
     shape = Shape(int(row["adults"]), int(row["children"]))
     split = allowance.shares(rule, shape, holders)

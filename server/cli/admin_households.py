@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -48,7 +48,7 @@ def _period(caisse: Caisse, ts: int | None = None) -> str:
     ).strftime("%Y-%m")
 
 
-def _today(caisse: Caisse):  # type: ignore[no-untyped-def]
+def _today(caisse: Caisse) -> date:
     return datetime.fromtimestamp(now(), ZoneInfo(caisse.config.timezone)).date()
 
 

@@ -241,6 +241,8 @@ async def debit(
                 )
                 continue
             household = await q.households.household(hid)
+            if household is None:
+                continue
             e2e = f"SSA-{hid}-{period}-{len(history.get(m['mandate_id'], [])) + 1}"
             payment: dict[str, Any] = {
                 "name": m["debtor_name"],
