@@ -89,6 +89,7 @@ def _routes(wallet_dir: Path) -> list:
         Route("/api/v1/trust-list", public.trust_list, methods=["GET"]),
         Route("/api/v1/wallet/activate", wallet.activate_wallet, methods=["POST"]),
         Route("/api/v1/wallet/credential", wallet.credential, methods=["GET"]),
+        Route("/api/v1/wallet/contribution", wallet.contribution, methods=["GET"]),
         Route("/api/v1/merchant/enroll", merchant.enroll_scanner, methods=["POST"]),
         Route("/api/v1/merchant/batches", merchant.upload_batch, methods=["POST"]),
     ]

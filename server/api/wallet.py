@@ -1,6 +1,9 @@
-"""Member endpoints: activate a wallet with a code, fetch the month's credentials."""
+"""Member endpoints: activate a wallet with a code, fetch the month's credentials, and the
+household's contribution ("Ma cotisation")."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -8,10 +11,12 @@ from starlette.responses import JSONResponse, Response
 from keys.signed_request import b64url_encode
 from server.api.auth import MEMBER, authenticate
 from server.api.common import code_request, invalid_code
+from server.caisse.dues import DuesError, member_contribution
 from server.caisse.issuing import credentials_for
 from server.caisse.members import MemberError, activate
 from server.context import ctx
 from server.errors import ApiError
+from server.periods import period_at
 from server.validation import read_body
 
 _STATUS = {"KEY_IN_USE": 409, "MEMBER_REVOKED": 403}
@@ -52,3 +57,18 @@ async def credential(request: Request) -> Response:
             now=now,
         )
     return JSONResponse({"credentials": [b64url_encode(cred) for cred in creds]})
+
+
+async def contribution(request: Request) -> Response:
+    """GET /api/v1/wallet/contribution (signed) → the household's contribution and transfer."""
+    c = ctx(request)
+    body = await read_body(request, c.config.max_body_bytes)
+    now = c.now()
+    who = await authenticate(request, body, c.storage, role=MEMBER, now=now)
+    period = period_at(now, ZoneInfo(c.config.timezone)).name
+    try:
+        async with c.storage.read() as q:
+            out = await member_contribution(q, c.config, who.id, current_period=period)
+    except DuesError as exc:
+        raise ApiError(exc.error, str(exc), status=404) from None
+    return JSONResponse(out)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from server.caisse import contributions
+from server.caisse import contributions, transfer_qr
 from server.caisse.allowance import Shape
 from server.caisse.contributions import ContributionError, Scheme, SelfAssessment
 from server.caisse.households import format_reference
@@ -317,3 +317,38 @@ async def record_payment(
         now=now,
     )
     return Payment(payment_id, household_id, amount_cents, channel, received_on)
+
+
+async def member_contribution(
+    q: Queries, config: Config, member_id: str, *, current_period: str
+) -> dict[str, Any]:
+    """What a member's wallet shows on "Ma cotisation": the amount of this month, the
+    balance, the caisse's account with the structured communication and the EPC QR text,
+    and the caisse's rule on unpaid contributions."""
+    household_id = await q.households.member_household(member_id)
+    if household_id is None:
+        raise DuesError("this member belongs to no household", "NO_HOUSEHOLD")
+    row = await _household(q, household_id)
+    lines = await status(q, current_period=current_period, household_id=household_id)
+    this_month = next((line for line in lines if line.period == current_period), None)
+    balance = sum(line.balance_cents for line in lines)
+    due_now = None if this_month is None else max(0, -balance) or this_month.due_cents
+    try:
+        payment = transfer_qr.transfer(
+            name=config.sepa_debtor_name,
+            iban=config.sepa_debtor_iban,
+            bic=config.sepa_debtor_bic,
+            amount_cents=due_now or None,
+            digits=row["reference"],
+        )
+    except transfer_qr.TransferError as exc:
+        raise DuesError(str(exc), "NOT_CONFIGURED") from None
+    return {
+        "household_id": household_id,
+        "period": current_period,
+        "monthly_cents": None if this_month is None else this_month.due_cents,
+        "balance_cents": balance,
+        "to_pay_cents": due_now,
+        "unpaid_rule": config.contribution_unpaid,
+        **payment.to_json(),
+    }

@@ -3,7 +3,7 @@
 import { parseAmount } from './amount.js';
 import { ApiError } from './api.js';
 import { LANGUAGES, browserLanguage, translator } from './i18n.js';
-import { drawQr } from './qr.js';
+import { drawQr, drawTextQr } from './qr.js';
 import { BalanceError, getMeta, setMeta } from './store.js';
 import { CredentialError, Wallet, onOtherTabChange } from './wallet.js';
 
@@ -62,6 +62,29 @@ async function renderHome() {
   const latest = payments.find((p) => p.status === 'issued');
   $('history').replaceChildren(...payments.slice(0, 50).map((p) => historyItem(p, p === latest)));
   $('no-payments').hidden = payments.length > 0;
+  renderContribution();
+}
+
+// "Ma cotisation": the household's amount, the caisse's account, the structured
+// communication and the EPC QR code a banking app reads (kept from the last sync).
+function renderContribution() {
+  const c = wallet.contribution;
+  $('contribution').hidden = !c;
+  if (!c) return;
+  const toPay = c.to_pay_cents;
+  $('contribution-amount').textContent = toPay ? t.money(toPay) : t('contributionNone');
+  $('contribution-beneficiary').textContent = c.beneficiary;
+  $('contribution-iban').textContent = c.iban.replace(/(.{4})(?=.)/g, '$1 ');
+  $('contribution-reference').textContent = c.reference;
+  $('contribution-balance').textContent =
+    c.balance_cents < 0 ? t('contributionOwed', { amount: t.money(-c.balance_cents) }) : t('contributionUpToDate');
+  $('contribution-rule').textContent = t(c.unpaid_rule === 'suspend' ? 'contributionRuleSuspend' : 'contributionRuleRemind');
+  const canvas = $('contribution-qr');
+  canvas.hidden = !toPay;
+  if (toPay) {
+    drawTextQr(canvas, c.epc_qr, 220);
+    canvas.setAttribute('aria-label', t('contributionQrAlt', { amount: t.money(toPay) }));
+  }
 }
 
 function historyItem(payment, canShowAgain) {

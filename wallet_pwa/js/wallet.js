@@ -1,7 +1,7 @@
 // The wallet's rules, without any DOM: which credential is in force, the balance, the
 // clock the tokens use, refreshing credentials, and making a payment in the safe order
 // reserve (commit) -> sign -> record QR (commit) -> only then show it.
-import { ApiError, activate, fetchCredentials } from './api.js';
+import { ApiError, activate, fetchContribution, fetchCredentials } from './api.js';
 import { equalBytes, fromB64url, toHex } from './bytes.js';
 import { ensureIdentity, loadIdentity, signerFor } from './member_key.js';
 import { encodePayment, readCredentialUnverified, toQr } from './ssa1.js';
@@ -31,6 +31,7 @@ export class Wallet {
     this.identity = null;
     this.credentials = [];
     this.sync = { lastSynced: null, clockOffset: 0 };
+    this.contribution = null;
   }
 
   async load() {
@@ -38,6 +39,7 @@ export class Wallet {
     this.identity = (await loadIdentity()) ?? null;
     this.credentials = await store.listCredentials();
     this.sync = { ...this.sync, ...((await store.getMeta('sync')) ?? {}) };
+    this.contribution = (await store.getMeta('contribution')) ?? null;
     return this;
   }
 
@@ -114,6 +116,7 @@ export class Wallet {
     try {
       const { credentials, offset } = await activate(code, this.identity.publicKey);
       await this.#storeCredentials(credentials, offset);
+      await this.#fetchContribution(signerFor(this.identity));
     } catch (err) {
       // The code may have been spent by an earlier attempt whose answer was lost:
       // the caisse then knows our key, and the signed refresh gets the credential.
@@ -158,6 +161,17 @@ export class Wallet {
       throw err;
     }
     await this.#storeCredentials(answer.credentials, answer.offset);
+    await this.#fetchContribution(signer);
+  }
+
+  /** "Ma cotisation", kept so it shows offline; the allowance never depends on it. */
+  async #fetchContribution(signer) {
+    try {
+      this.contribution = await fetchContribution(this.identity.publicKey, signer, this.now());
+      await store.setMeta('contribution', this.contribution);
+    } catch {
+      // a caisse without contributions answers 404; offline, the last one stays shown
+    }
   }
 
   /**
