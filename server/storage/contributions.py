@@ -225,6 +225,13 @@ class ContributionQueries:
             f"SELECT {MANDATE_COLUMNS} FROM mandates WHERE mandate_id = ?", mandate_id
         )
 
+    async def mandate_of(self, household_id: int) -> Row | None:
+        """The household's mandate in force, if any."""
+        return await self.conn.fetchone(
+            f"SELECT {MANDATE_COLUMNS} FROM mandates WHERE household_id = ? AND revoked_at IS NULL",
+            household_id,
+        )
+
     async def active_mandates(self) -> list[Row]:
         return await self.conn.fetchall(
             f"SELECT {MANDATE_COLUMNS} FROM mandates WHERE revoked_at IS NULL "
