@@ -113,7 +113,7 @@ async def household_create(call: Call) -> Response:
         errors.add("adults", call._("Write the number of adults, from 1 to 30."))
     if children is None:
         errors.add("children", call._("Write the number of children, from 0 to 30."))
-    if errors:
+    if errors or adults is None or children is None:
         return call.render("household_new.html", {"values": values, "errors": errors}, status=400)
     try:
         async with call.ctx.storage.transaction() as q:
