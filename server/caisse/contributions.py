@@ -265,3 +265,44 @@ def allocate(dues: Sequence[tuple[str, int]], paid_cents: int) -> list[tuple[str
         left -= paid
         out.append((period, due, paid))
     return out
+
+
+def next_period(period: str) -> str:
+    """'2026-12' → '2027-01'."""
+    year, month = int(period[:4]), int(period[5:])
+    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
+
+
+def months(first: str, last: str) -> list[str]:
+    """Every month from ``first`` to ``last`` included (none if ``first`` is later)."""
+    out = []
+    period = first
+    while period <= last:
+        out.append(period)
+        period = next_period(period)
+    return out
+
+
+def due_by_period(choices: Sequence[tuple[str, int]], last: str) -> list[tuple[str, int]]:
+    """(period, due) from the first choice's month to ``last``, from (from_period, cents)
+    choices in month order: each month owes the latest choice made for it."""
+    if not choices or choices[0][0] > last:
+        return []
+    out = []
+    index = 0
+    for period in months(choices[0][0], last):
+        while index + 1 < len(choices) and choices[index + 1][0] <= period:
+            index += 1
+        out.append((period, choices[index][1]))
+    return out
+
+
+def in_arrears(choices: Sequence[tuple[str, int]], paid_cents: int, period: str) -> bool:
+    """True when a month two or more before ``period`` is not fully paid (the "suspend"
+    policy: a contribution unpaid for more than a month)."""
+    previous = period
+    for _ in range(2):
+        year, month = int(previous[:4]), int(previous[5:])
+        previous = f"{year - 1:04d}-12" if month == 1 else f"{year:04d}-{month - 1:02d}"
+    lines = allocate(due_by_period(choices, previous), paid_cents)
+    return any(paid < due for _, due, paid in lines)

@@ -96,18 +96,7 @@ class Payment:
         }
 
 
-def next_period(period: str) -> str:
-    year, month = int(period[:4]), int(period[5:])
-    return f"{year + 1:04d}-01" if month == 12 else f"{year:04d}-{month + 1:02d}"
-
-
-def months(first: str, last: str) -> list[str]:
-    out = []
-    period = first
-    while period <= last:
-        out.append(period)
-        period = next_period(period)
-    return out
+next_period, months = contributions.next_period, contributions.months
 
 
 def schemes(config: Config) -> tuple[Scheme, ...]:
@@ -248,15 +237,8 @@ async def declared_income(
 
 def _due_by_period(choices: Sequence[Any], last: str) -> list[tuple[str, int]]:
     """(period, due) from the first choice's month to ``last``."""
-    if not choices or choices[0]["from_period"] > last:
-        return []
-    out = []
-    index = 0
-    for period in months(choices[0]["from_period"], last):
-        while index + 1 < len(choices) and choices[index + 1]["from_period"] <= period:
-            index += 1
-        out.append((period, int(choices[index]["monthly_cents"])))
-    return out
+    pairs = [(c["from_period"], int(c["monthly_cents"])) for c in choices]
+    return contributions.due_by_period(pairs, last)
 
 
 async def status(

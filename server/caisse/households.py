@@ -26,7 +26,7 @@ from typing import Any
 
 from stdnum.be import ogm_vcs
 
-from server.caisse import allowance
+from server.caisse import allowance, contributions
 from server.caisse.allowance import AllowanceError, AllowanceRule, Shape
 from server.config import Config
 from server.storage.core import Queries
@@ -301,6 +301,18 @@ async def place_member(
 # -- each member's share ----------------------------------------------------------------
 
 
+async def _suspended(q: Queries, member_id: str, period: str) -> bool:
+    household_id = await q.households.member_household(member_id)
+    if household_id is None:
+        return False
+    choices = [
+        (c["from_period"], int(c["monthly_cents"]))
+        for c in await q.households.choices([household_id])
+    ]
+    paid = (await q.contributions.paid_by_household([household_id])).get(household_id, 0)
+    return contributions.in_arrears(choices, paid, period)
+
+
 async def member_allowance(
     q: Queries, config: Config, member_id: str, period: str, *, now: int
 ) -> int:
@@ -308,7 +320,11 @@ async def member_allowance(
 
     Fixes the period's rule and the household's shares on first use (in the caller's
     transaction), so every later credential of that month carries the same amounts.
+    Under ``contribution_unpaid = "suspend"`` a household with a month unpaid for more
+    than a month gets nothing (the default, "remind", never suspends).
     """
+    if config.contribution_unpaid == "suspend" and await _suspended(q, member_id, period):
+        return 0
     if not config.allowance_rules:
         return config.allowance_cents
     fixed = await q.households.share(period, member_id)

@@ -247,3 +247,24 @@ def test_allocation_never_loses_or_invents_a_cent(dues, paid):
     lines = contributions.allocate(months, paid)
     assert sum(p for _, _, p in lines) == max(0, paid)
     assert all(0 <= p <= d for _, d, p in lines[:-1])
+
+
+def test_arrears_count_only_months_unpaid_for_more_than_a_month():
+    choices = [("2026-01", 1000)]
+    assert not contributions.in_arrears(choices, 0, "2026-02")  # January: a month late at most
+    assert contributions.in_arrears(choices, 0, "2026-03")
+    assert not contributions.in_arrears(choices, 1000, "2026-03")
+    assert contributions.in_arrears(choices, 1000, "2026-04")
+    assert not contributions.in_arrears([], 0, "2026-04")
+    assert contributions.months("2026-11", "2027-02") == [
+        "2026-11",
+        "2026-12",
+        "2027-01",
+        "2027-02",
+    ]
+    assert contributions.due_by_period([("2026-01", 5), ("2026-03", 7)], "2026-04") == [
+        ("2026-01", 5),
+        ("2026-02", 5),
+        ("2026-03", 7),
+        ("2026-04", 7),
+    ]

@@ -190,3 +190,50 @@ async def test_structured_communications_have_valid_check_digits():
         text = households.format_reference(digits)
         assert ogm_vcs.compact(text) == digits and text.startswith("+++")
     assert households.reference_digits(97)[-2:] == "97"  # a multiple of 97 checks as 97
+
+
+@pytest.fixture
+async def suspend_api(tmp_path, backend, key_material, clock):
+    cfg = await make_caisse(
+        tmp_path / "data",
+        backend,
+        key_material,
+        int(clock()),
+        contribution_unpaid="suspend",
+        contribution_schemes=[{"from": "2020-01", "kind": "free"}],
+    )
+    harness = await Harness(cfg, backend, key_material, clock).start()
+    clock.advance(60)
+    try:
+        yield harness
+    finally:
+        await harness.stop()
+
+
+async def test_a_caisse_that_suspends_gives_nothing_to_a_household_two_months_behind(suspend_api):
+    api = suspend_api
+    from server.caisse import contributions, dues
+
+    late, fine = await enrol(api, None), await enrol(api, None)
+    current = period_at(api.now, TZ)
+    two_ago = period_at(period_at(current.nbf - 1, TZ).nbf - 1, TZ).name
+    assert contributions.months(two_ago, current.name)[-3] == two_ago
+    async with api.ctx.storage.transaction() as q:
+        for member in (late, fine):
+            hid = await q.households.member_household(member.member_id)
+            await q.households.insert_choice(hid, two_ago, 1000, None, None, False, "free", "t", 0)
+        hid = await q.households.member_household(fine.member_id)
+        await dues.record_payment(
+            q,
+            household_id=hid,
+            amount_cents=1000,
+            channel="cash",
+            received_on="2020-01-01",
+            source=None,
+            note=None,
+            actor="t",
+            now=api.now,
+        )
+    late, fine = await api.activate(late), await api.activate(fine)
+    assert allowance_of(late.credential) == 0
+    assert allowance_of(fine.credential) == api.cfg.allowance_cents
