@@ -182,3 +182,10 @@ async def test_the_first_of_the_month_import_review_and_books(admin, operator):
     assert not errors and len([e for e in entries if type(e).__name__ == "Transaction"]) == 3
     assert (await operator.get("/admin/books")).status_code == 403
     assert date.fromisoformat(csv.splitlines()[1].split(",")[0]) == on
+
+
+async def test_the_activation_letter_tells_how_to_pay_the_contribution(operator):
+    r = await operator.post("/admin/members/new", {"name": "Amina", "language": "fr"})
+    assert r.status_code == 200
+    assert "Votre cotisation à la caisse" in r.text and IBAN in r.text
+    assert re.search(r"\+\+\+\d{3}/\d{4}/\d{5}\+\+\+", r.text)

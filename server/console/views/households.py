@@ -301,6 +301,29 @@ def _transfer(call: Call, house: households.Household, cents: int | None) -> dic
     return {"t": t, "qr": Markup(transfer_qr.epc_svg(t, title=label))}
 
 
+def household_transfer(call: Call, household_id: int | None) -> dict[str, Any] | None:
+    """The caisse's account and the household's communication for a member's letter
+    (no amount: the household chooses it later); None without an account configured."""
+    if household_id is None:
+        return None
+    digits = households.reference_digits(household_id)
+    config = call.ctx.config
+    try:
+        t = transfer_qr.transfer(
+            name=config.sepa_debtor_name,
+            iban=config.sepa_debtor_iban,
+            bic=config.sepa_debtor_bic,
+            amount_cents=None,
+            digits=digits,
+        )
+    except transfer_qr.TransferError:
+        return None
+    return {
+        "t": t,
+        "qr": Markup(transfer_qr.epc_svg(t, title=call._("EPC QR code of the transfer"))),
+    }
+
+
 async def transfer_letter(call: Call) -> Response:
     house = await _load(call)
     if house is None:

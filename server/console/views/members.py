@@ -16,6 +16,7 @@ from server.console.i18n import LANGUAGES
 from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error
 from server.console.pagination import paginate
 from server.console.qr import qr_svg
+from server.console.views.households import household_transfer
 from server.storage.core import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
 
 MEMBER_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -62,7 +63,9 @@ async def member_list(call: Call) -> Response:
     )
 
 
-def letter(call: Call, language: str, *, name: str, url: str, code: str) -> Markup:
+def letter(
+    call: Call, language: str, *, name: str, url: str, code: str, household_id: int | None = None
+) -> Markup:
     """The activation letter, in the member's language (not necessarily the console's)."""
     pages = call.site.pages
     html = (
@@ -77,6 +80,7 @@ def letter(call: Call, language: str, *, name: str, url: str, code: str) -> Mark
             today=call.now(),
             lang=language,
             qr=qr_svg(url, label=pages.gettext(language)("QR code of the activation link")),
+            transfer=household_transfer(call, household_id),
         )
     )
     return Markup(html)
@@ -125,7 +129,14 @@ def _code_page(call: Call, out: dict, name: str, language: str, *, created: bool
             "created": created,
             "trust_list_seq": out.get("trust_list_seq"),
             "qr": qr_svg(url, label=call._("QR code of the activation link")),
-            "letter": letter(call, language, name=name, url=url, code=out["activation_code"]),
+            "letter": letter(
+                call,
+                language,
+                name=name,
+                url=url,
+                code=out["activation_code"],
+                household_id=out.get("household_id"),
+            ),
         },
     )
 
