@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from stdnum.be import ogm_vcs
 
+from server.caisse import households
 from server.caisse.setup import open_caisse
 from server.cli.admin import main
 
+from .bank_statements import Move, coda
 from .conftest import PASSPHRASE
 
+CAISSE_IBAN = "BE62510007547061"
 GIRONDE_RULE = {
     "from": "2020-01",
     "first_adult_cents": 15000,
@@ -51,7 +57,14 @@ def admin(tmp_path, backend, monkeypatch, capsys, now):
     code, _, err = run("init", "--caisse", "be-test", "--kdf", "interactive")
     assert code == 0, err
     config = json.loads((data / "config.json").read_text())
-    config.update(allowance_rules=[GIRONDE_RULE], contribution_schemes=[GIRONDE_SCHEME])
+    config.update(
+        allowance_rules=[GIRONDE_RULE],
+        contribution_schemes=[GIRONDE_SCHEME],
+        sepa_debtor_name="SSA Bruxelles",
+        sepa_debtor_iban=CAISSE_IBAN,
+        sepa_creditor_id="BE69ZZZ050D000000008",
+        sepa_prenotice_days=0,
+    )
     (data / "config.json").write_text(json.dumps(config))
     run.data = data  # type: ignore[attr-defined]
     run.db = db  # type: ignore[attr-defined]
@@ -157,3 +170,75 @@ def test_status_shows_due_paid_and_balance_per_household_and_month(admin, now):
     assert "not suspended" in err
     code, lines, _ = admin("contribution", "status", "--household", two, "--period", month)
     assert [line["household_id"] for line in lines] == [int(two)]
+
+
+def test_mandate_debit_import_and_books_from_the_command_line(admin, now, tmp_path):
+    _, out, _ = admin("household", "add", "--adults", "1")
+    hid = str(out[0]["household_id"])
+    admin("member", "add", "--name", "Élise", "--household", hid)
+    admin("contribution", "set", "--household", hid, "--monthly-cents", "1500")
+    day = datetime.fromtimestamp(now, ZoneInfo("Europe/Brussels")).date()
+    code, out, err = admin(
+        "mandate",
+        "add",
+        "--household",
+        hid,
+        "--iban",
+        "BE38 0967 6543 2172",
+        "--signed-on",
+        day.isoformat(),
+    )
+    assert code == 0, err
+    assert out[0]["mandate_id"] == f"SSA{int(hid):07d}M1"
+    file = tmp_path / "debit.xml"
+    code, out, err = admin(
+        "contribution",
+        "debit",
+        "--collection-date",
+        (day + timedelta(days=2)).isoformat(),
+        "--out",
+        str(file),
+    )
+    assert code == 0, err
+    assert {"file", "transactions", "control_sum_cents"} <= set(out[0])
+    assert (out[0]["transactions"], out[0]["control_sum_cents"], out[0]["frst"]) == (1, 1500, 1)
+    assert b"<SeqTp>FRST</SeqTp>" in file.read_bytes()
+    # The bank's statement: the debit collected, and a transfer with the communication.
+    statement = tmp_path / "statement.cod"
+    statement.write_bytes(
+        coda(
+            CAISSE_IBAN,
+            [
+                Move(
+                    500,
+                    day,
+                    "REF-A",
+                    structured=households.reference_digits(int(hid)),
+                    iban="BE43068999999501",
+                    name="Elise",
+                ),
+            ],
+            created=day,
+        )
+    )
+    code, out, _ = admin("contribution", "import", str(statement))
+    assert code == 0
+    assert {
+        k: out[0][k] for k in ("lines", "matched", "matched_cents", "unmatched", "duplicates")
+    } == {"lines": 1, "matched": 1, "matched_cents": 500, "unmatched": 0, "duplicates": 0}
+    code, out, _ = admin("contribution", "import", str(statement))
+    assert (out[0]["duplicates"], out[0]["matched"]) == (1, 0)
+    admin("subsidy", "add", "--source", "commune", "--cents", "250000")
+    ledger, table = tmp_path / "books.beancount", tmp_path / "books.csv"
+    month = day.strftime("%Y-%m")
+    code, out, _ = admin(
+        "books", "--period", month, "--csv", str(table), "--beancount", str(ledger)
+    )
+    assert code == 0
+    assert out[0]["contributions_cents"] == {"transfer": 500}
+    assert out[0]["subsidies_cents"] == {"commune": 250000} and out[0]["in_cents"] == 250500
+    check = subprocess.run(
+        [Path(sys.executable).parent / "bean-check", str(ledger)], capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert len(table.read_text().splitlines()) == 3
