@@ -34,8 +34,6 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from stdnum.be import ogm_vcs
-
 CODA_START = re.compile(rb"^0{5}\d{9}05[ D] {7}")
 OGM_IN_TEXT = re.compile(
     r"(?:\+\+\+|\*\*\*)?\s*(\d{3})\s*/?\s*(\d{4})\s*/?\s*(\d{5})\s*(?:\+\+\+|\*\*\*)?"
@@ -94,13 +92,24 @@ def parse(data: bytes) -> Statement:
     return parse_coda(data) if fmt == "coda" else parse_camt(data)
 
 
+def ogm_valid(digits: str) -> bool:
+    """The Belgian structured communication's check (as ``stdnum.be.ogm_vcs``, without its
+    slow clean-up): 12 digits, the last two the first ten modulo 97 (97 for 0)."""
+    return (
+        len(digits) == 12
+        and digits.isascii()
+        and digits.isdigit()
+        and (int(digits[:10]) % 97 or 97) == int(digits[10:])
+    )
+
+
 def structured(text: str | None) -> str | None:
     """The 12 digits of a valid structured communication found in ``text``, else None."""
     if not text:
         return None
     for match in OGM_IN_TEXT.finditer(text):
         digits = "".join(match.groups())
-        if ogm_vcs.is_valid(digits):
+        if ogm_valid(digits):
             return digits
     return None
 
@@ -170,7 +179,7 @@ class _Movement:
 def parse_coda(data: bytes) -> Statement:
     text = data.lstrip(b"\xef\xbb\xbf").decode("cp1252", errors="replace")
     account: str | None = None
-    statement_id = ""
+    ids: list[str] = []  # a file may hold several daily statements, one after another
     movements: list[_Movement] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.rstrip("\r\n")
@@ -189,7 +198,7 @@ def parse_coda(data: bytes) -> Statement:
             else:
                 account = line[5:17].strip() or None
             old_date = _coda_date(line[58:64], where)
-            statement_id = f"{old_date}/{line[125:128].strip() or line[2:5].strip()}"
+            ids.append(f"{old_date}/{line[125:128].strip() or line[2:5].strip()}")
         elif record == "2" and line[1] == "1":
             amount = _coda_amount(line[32:47], where)
             sign = line[31]
@@ -200,7 +209,7 @@ def parse_coda(data: bytes) -> Statement:
             ref = None
             if comm_structured and line[62:65] == "101":
                 digits = line[65:77]
-                ref = digits if ogm_vcs.is_valid(digits) else None
+                ref = digits if ogm_valid(digits) else None
                 communication = f"+++{digits[:3]}/{digits[3:7]}/{digits[7:]}+++"
             else:
                 communication = line[62:115].strip()
@@ -236,6 +245,7 @@ def parse_coda(data: bytes) -> Statement:
     if account is None and not movements:
         raise BankFileError("CODA file without an old balance record (1)")
     entries = [_coda_entry(m, account) for m in _without_globalised_totals(movements)]
+    statement_id = ids[0] if len(ids) == 1 else f"{ids[0]}..{ids[-1]}" if ids else ""
     return Statement("coda", account, statement_id, tuple(_unkeyed(entries, account)))
 
 
@@ -246,8 +256,14 @@ def _join(first: str, more: str) -> str:
 
 def _without_globalised_totals(movements: list[_Movement]) -> list[_Movement]:
     """A total (type 1 or 2) whose details follow is counted by its details only."""
-    has_details = {m.seq for m in movements if m.detail.strip("0")}
-    return [m for m in movements if not (m.transaction_type in "12" and m.seq in has_details)]
+    out: list[_Movement] = []
+    for index, m in enumerate(movements):
+        follower = movements[index + 1] if index + 1 < len(movements) else None
+        detailed = follower is not None and follower.seq == m.seq and follower.detail.strip("0")
+        if m.transaction_type in "12" and detailed:
+            continue
+        out.append(m)
+    return out
 
 
 def _coda_entry(m: _Movement, account: str | None) -> BankEntry:
@@ -368,7 +384,7 @@ def _camt_entries(ntry: ET.Element, account: str | None, where: str) -> list[Ban
             kind = _text(strd, "Tp/CdOrPrtry/Cd")
             issuer = (_text(strd, "Tp/Issr") or "").upper()
             digits = re.sub(r"\D", "", _text(strd, "Ref") or "")
-            if kind == "SCOR" and issuer in ("BBA", "") and ogm_vcs.is_valid(digits):
+            if kind == "SCOR" and issuer in ("BBA", "") and ogm_valid(digits):
                 ref = digits
         ustrd = " ".join(
             (u.text or "").strip() for u in (_all(tx, "RmtInf/Ustrd") if tx is not None else [])

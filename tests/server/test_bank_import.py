@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from coda.parser import Parser as PycodaParser
+from hypothesis import given
+from hypothesis import strategies as st
 from pycamt.parser import Camt053Parser
 from stdnum.be import ogm_vcs
 
@@ -274,3 +276,11 @@ def test_a_coda_amount_with_a_fraction_of_a_cent_is_refused():
     lines[2] = lines[2][:46] + "5" + lines[2][47:]
     with pytest.raises(BankFileError, match="fraction of a cent"):
         bank_files.parse("\r\n".join(lines).encode("cp1252"))
+
+
+@given(st.text(alphabet="0123456789", min_size=12, max_size=12))
+def test_the_fast_structured_communication_check_agrees_with_python_stdnum(digits):
+    assert bank_files.ogm_valid(digits) == ogm_vcs.is_valid(digits)
+    base = digits[:10]
+    good = base + ogm_vcs.calc_check_digits(base)
+    assert bank_files.ogm_valid(good)
