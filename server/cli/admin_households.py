@@ -206,7 +206,8 @@ async def cmd_contribution_status(args: argparse.Namespace, caisse: Caisse) -> i
             q, current_period=_period(caisse), household_id=args.household, period=args.period
         )
     for line in lines:
-        out(line.to_json())
+        if not args.unpaid or line.balance_cents < 0:
+            out(line.to_json())
     unpaid = sum(1 for line in lines if line.balance_cents < 0)
     rule = (
         "the allowance is not suspended for unpaid contributions (reminders only)"
@@ -415,6 +416,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     st = co.add_parser("status", help="due, paid and balance per household and month")
     st.add_argument("--household", type=int)
     st.add_argument("--period", help="YYYY-MM")
+    st.add_argument("--unpaid", action="store_true", help="only the lines with a balance due")
     st.set_defaults(run=cmd_contribution_status)
     inc = co.add_parser("income", help="declared incomes kept (treasurer; audited)")
     inc.add_argument("--household", type=int, required=True)

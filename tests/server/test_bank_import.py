@@ -284,3 +284,34 @@ def test_the_fast_structured_communication_check_agrees_with_python_stdnum(digit
     base = digits[:10]
     good = base + ogm_vcs.calc_check_digits(base)
     assert bank_files.ogm_valid(good)
+
+
+def test_a_camt_return_is_read_with_its_reason_and_end_to_end_id():
+    on = date(2026, 3, 2)
+    data = camt053(
+        CAISSE_IBAN,
+        [
+            Move(
+                -1500,
+                on,
+                "R-1",
+                iban=CYD_IBAN,
+                name="Cyd",
+                end_to_end="SSA-3-2026-03-1",
+                family="05",
+                r_type="2",
+                reason="AM04",
+            ),
+            Move(-45000, on, "P-1", iban=ADA_IBAN, name="Epicerie", text="payout"),
+        ],
+        statement_id="S-R",
+        created=on,
+    )
+    back, payout = bank_files.parse(data).entries
+    assert (back.returned, back.return_reason, back.end_to_end_id) == (
+        True,
+        "AM04",
+        "SSA-3-2026-03-1",
+    )
+    assert back.amount_cents == -1500 and back.counterparty_iban == CYD_IBAN
+    assert not payout.returned and payout.amount_cents == -45000

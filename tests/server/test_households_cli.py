@@ -170,6 +170,8 @@ def test_status_shows_due_paid_and_balance_per_household_and_month(admin, now):
     assert "not suspended" in err
     code, lines, _ = admin("contribution", "status", "--household", two, "--period", month)
     assert [line["household_id"] for line in lines] == [int(two)]
+    code, lines, _ = admin("contribution", "status", "--unpaid")
+    assert [line["household_id"] for line in lines] == [int(two)]
 
 
 def test_mandate_debit_import_and_books_from_the_command_line(admin, now, tmp_path):
