@@ -37,6 +37,7 @@ RULE_FIELDS = {
 }
 MAX_PEOPLE = 30
 MAX_CENTS = 10_000_000  # 100,000 € a month: far above any household's allowance
+LEGACY_FROM = "0000-01"  # the flat allowance of a caisse before (or without) rules
 
 
 class AllowanceError(ValueError):
@@ -124,7 +125,7 @@ def parse_rules(documents: Any) -> tuple[AllowanceRule, ...]:
 
 def legacy_rule(allowance_cents: int) -> AllowanceRule:
     """A caisse without rules: every adult holder gets the flat allowance, children nothing."""
-    return AllowanceRule("0000-01", allowance_cents, allowance_cents, 0, None)
+    return AllowanceRule(LEGACY_FROM, allowance_cents, allowance_cents, 0, None)
 
 
 def rule_for(rules: Sequence[AllowanceRule], period: str) -> AllowanceRule | None:

@@ -112,7 +112,8 @@ def rules(config: Config) -> tuple[AllowanceRule, ...]:
 
 
 def rule_in_config(config: Config, period: str) -> AllowanceRule:
-    """The rule config.json gives for ``period`` (the flat allowance without rules)."""
+    """The rule config.json gives for ``period``; before its first version, the flat
+    allowance (``legacy_rule``: per member in credentials, per adult for display)."""
     found = allowance.rule_for(rules(config), period)
     return found or allowance.legacy_rule(config.allowance_cents)
 
@@ -129,6 +130,22 @@ async def period_rule(
     if fix:
         await q.households.fix_period_rule(period, json.dumps(rule.to_json()), now)
     return rule
+
+
+async def add_rule(q: Queries, config: Config, document: dict, *, current_period: str) -> Config:
+    """The config with one more rule version, which must start after every month whose rule
+    is already fixed, and after the current month: never mid-month."""
+    rule = allowance.parse_rule(document)
+    fixed = await q.households.last_fixed_period()
+    floor = max(current_period, fixed or current_period)
+    if rule.from_period <= floor:
+        raise HouseholdError(
+            f"a new rule takes effect after {floor} (credentials of {floor} are already "
+            "issued or the month is under way)"
+        )
+    versions = [*(config.allowance_rules or []), rule.to_json()]
+    rules(config.with_(allowance_rules=versions))  # one version per month
+    return config.with_(allowance_rules=versions)
 
 
 # -- households -------------------------------------------------------------------------
@@ -331,6 +348,8 @@ async def member_allowance(
     if fixed is not None:
         return fixed
     rule = await period_rule(q, config, period, fix=True, now=now)
+    if rule.from_period == allowance.LEGACY_FROM:  # no version in force yet: flat, per member
+        return rule.first_adult_cents
     household_id = await q.households.member_household(member_id)
     if household_id is None:  # enrolled before households existed: alone
         return allowance.household_allowance(rule, Shape(1, 0))

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from server import config as config_mod
 from server.caisse import dues, households
 from server.caisse.allowance import AllowanceError
 from server.caisse.households import HouseholdError
@@ -144,6 +145,32 @@ async def cmd_household_edit(args: argparse.Namespace, caisse: Caisse) -> int:
         )
     out(_household_out(h, members=True))
     say("changes to what is already shared out this month apply from next month")
+    return 0
+
+
+async def cmd_allowance_rule(args: argparse.Namespace, caisse: Caisse) -> int:
+    document = {
+        "from": args.from_period,
+        "first_adult_cents": args.first_adult_cents,
+        "extra_adult_cents": args.extra_adult_cents,
+        "child_cents": args.child_cents,
+        "max_household_cents": args.max_household_cents,
+    }
+    async with caisse.storage.read() as q:
+        updated = await households.add_rule(
+            q, caisse.config, document, current_period=_period(caisse)
+        )
+    config_mod.save(updated)
+    async with caisse.storage.transaction() as q:
+        await q.console.append_audit(
+            actor=actor(),
+            action="allowance.rule",
+            target=args.from_period,
+            detail=document,
+            now=now(),
+        )
+    out({"allowance_rules": updated.allowance_rules})
+    say("saved in config.json; restart the server to use it")
     return 0
 
 
@@ -390,6 +417,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     edit.add_argument("--birth-years")
     edit.add_argument("--share", action="append", help="MEMBER_ID=WEIGHT (default 1 each)")
     edit.set_defaults(run=cmd_household_edit)
+
+    al = sub.add_parser("allowance", help="allowance rules").add_subparsers(
+        dest="allowance_command", required=True
+    )
+    rule = al.add_parser("rule", help="a new rule version, from a month not yet under way")
+    rule.add_argument("--from", dest="from_period", required=True, help="YYYY-MM")
+    rule.add_argument("--first-adult-cents", type=_cents_arg, required=True)
+    rule.add_argument("--extra-adult-cents", type=_cents_arg, required=True)
+    rule.add_argument("--child-cents", type=_cents_arg, required=True)
+    rule.add_argument("--max-household-cents", type=_cents_arg)
+    rule.set_defaults(run=cmd_allowance_rule)
 
     co = sub.add_parser("contribution", help="contributions").add_subparsers(
         dest="contribution_command", required=True

@@ -237,3 +237,37 @@ async def test_a_caisse_that_suspends_gives_nothing_to_a_household_two_months_be
     late, fine = await api.activate(late), await api.activate(fine)
     assert allowance_of(late.credential) == 0
     assert allowance_of(fine.credential) == api.cfg.allowance_cents
+
+
+async def test_before_the_first_rule_version_each_member_keeps_the_flat_allowance(
+    tmp_path, backend, key_material, clock
+):
+    current = period_at(clock(), TZ)
+    first = {
+        "from": current.next(TZ).name,
+        "first_adult_cents": 10000,
+        "extra_adult_cents": 10000,
+        "child_cents": 5000,
+    }
+    cfg = await make_caisse(
+        tmp_path / "data", backend, key_material, int(clock()), allowance_rules=[first]
+    )
+    api = await Harness(cfg, backend, key_material, clock).start()
+    try:
+        clock.advance(60)
+        house = await new_household(api, adults=2, children=2)
+        ada = await api.activate(await enrol(api, house.household_id))
+        assert allowance_of(ada.credential) == cfg.allowance_cents  # flat, as before rules
+        async with api.ctx.storage.transaction() as q:
+            creds = await credentials_for(
+                q,
+                cfg,
+                api.ctx.keyring,
+                member_id=ada.member_id,
+                sub=bytes.fromhex(ada.member_id),
+                public_key=bytes(ada.key.verify_key),
+                now=current.exp + 3600,
+            )
+        assert allowance_of(creds[0]) == 30000  # the household's, all to its one wallet
+    finally:
+        await api.stop()

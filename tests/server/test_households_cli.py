@@ -244,3 +244,39 @@ def test_mandate_debit_import_and_books_from_the_command_line(admin, now, tmp_pa
     )
     assert check.returncode == 0, check.stdout + check.stderr
     assert len(table.read_text().splitlines()) == 3
+
+
+def test_a_new_allowance_rule_can_only_start_after_the_month_under_way(admin, now):
+    month = this_month(now)
+    code, _, err = admin(
+        "allowance",
+        "rule",
+        "--from",
+        month,
+        "--first-adult-cents",
+        "20000",
+        "--extra-adult-cents",
+        "0",
+        "--child-cents",
+        "0",
+    )
+    assert code == 1 and "takes effect after" in err
+    year, mon = int(month[:4]), int(month[5:])
+    nxt = f"{year + 1}-01" if mon == 12 else f"{year}-{mon + 1:02d}"
+    code, out, _ = admin(
+        "allowance",
+        "rule",
+        "--from",
+        nxt,
+        "--first-adult-cents",
+        "20000",
+        "--extra-adult-cents",
+        "0",
+        "--child-cents",
+        "0",
+    )
+    assert code == 0 and [r["from"] for r in out[0]["allowance_rules"]] == ["2020-01", nxt]
+    saved = json.loads((admin.data / "config.json").read_text())["allowance_rules"]
+    assert saved[-1]["first_adult_cents"] == 20000
+    _, out, _ = admin("household", "add", "--adults", "1")
+    assert out[0]["allowance_cents"] == 15000  # this month's rule
