@@ -182,12 +182,21 @@ def _shape(adults: Any, children: Any) -> Shape:
         raise HouseholdError(str(exc)) from None
 
 
-async def _build(q: Queries, config: Config, row: Any, period: str) -> Household:
+async def _build(
+    q: Queries,
+    config: Config,
+    row: Any,
+    period: str,
+    *,
+    rule: AllowanceRule | None = None,
+    with_members: bool = True,
+) -> Household:
     shape = Shape(int(row["adults"]), int(row["children"]))
-    rule = await period_rule(q, config, period, fix=False, now=0)
+    if rule is None:
+        rule = await period_rule(q, config, period, fix=False, now=0)
     members = tuple(
         HouseholdMember(m["member_id"], m["name"], m["status"], int(m["share_weight"] or 1))
-        for m in await q.households.members_of(int(row["household_id"]))
+        for m in (await q.households.members_of(int(row["household_id"])) if with_members else [])
     )
     years = tuple(int(y) for y in (row["birth_years"] or "").split(",") if y)
     return Household(
@@ -238,8 +247,15 @@ async def get_household(q: Queries, config: Config, household_id: int, period: s
     return await _build(q, config, row, period)
 
 
-async def list_households(q: Queries, config: Config, period: str) -> list[Household]:
-    return [await _build(q, config, row, period) for row in await q.households.households()]
+async def list_households(
+    q: Queries, config: Config, period: str, *, limit: int = 100_000, offset: int = 0
+) -> list[Household]:
+    """Households in number order, without their members (``get_household`` has them)."""
+    rule = await period_rule(q, config, period, fix=False, now=0)
+    return [
+        await _build(q, config, row, period, rule=rule, with_members=False)
+        for row in await q.households.households(limit=limit, offset=offset)
+    ]
 
 
 _UNSET: Any = object()

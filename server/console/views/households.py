@@ -22,10 +22,12 @@ from server.caisse.dues import DuesError
 from server.caisse.households import HouseholdError
 from server.console.call import Call, problem
 from server.console.forms import Errors
+from server.console.pagination import paginate
 from server.periods import period_at
 
 HOUSEHOLD_ID = re.compile(r"^[0-9]{1,10}$")
 MANDATE_LANGUAGES = ("fr", "nl")
+PAGE_SIZE = 50
 
 
 def parse_euros(text: str) -> int | None:
@@ -77,23 +79,31 @@ def _missing(call: Call) -> Response:
 
 async def household_list(call: Call) -> Response:
     only_unpaid = call.param("show", 10) == "unpaid"
+    page = paginate(call.param("page", 6), PAGE_SIZE)
     month = period(call)
     async with call.ctx.storage.read() as q:
-        rows = await households.list_households(q, call.ctx.config, month)
         lines = {line.household_id: line for line in await dues.status(q, current_period=month)}
         counts = await q.households.member_counts()
-    items = []
-    for h in rows:
-        line = lines.get(h.household_id)
-        if only_unpaid and (line is None or line.balance_cents >= 0):
-            continue
-        items.append({"h": h, "line": line, "members": counts.get(h.household_id, 0)})
+        if only_unpaid:
+            owing = sorted(h for h, line in lines.items() if line.balance_cents < 0)
+            total, chosen = len(owing), owing[page.offset : page.offset + page.size]
+            rows = [await households.get_household(q, call.ctx.config, h, month) for h in chosen]
+        else:
+            total = await q.households.count()
+            rows = await households.list_households(
+                q, call.ctx.config, month, limit=page.size, offset=page.offset
+            )
+    items = [
+        {"h": h, "line": lines.get(h.household_id), "members": counts.get(h.household_id, 0)}
+        for h in rows
+    ]
     return call.render(
         "households.html",
         {
             "items": items,
             "month": month,
             "only_unpaid": only_unpaid,
+            "page": page.with_total(total),
             "done": call.param("done", 40),
         },
     )
