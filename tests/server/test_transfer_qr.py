@@ -96,3 +96,11 @@ async def test_the_wallet_shows_what_the_household_owes_and_how_to_pay_it(money)
     assert body["iban"] == "BE62510007547061" and body["unpaid_rule"] == "remind"
     assert decode(body["epc_qr"]).text.split("\n")[7] == "EUR15.00"
     assert (await api.client.get(path)).status_code == 401
+
+
+def test_without_an_amount_the_banking_app_asks_for_it():
+    t = transfer_qr.transfer(
+        name="C", iban="BE62510007547061", bic=None, amount_cents=None, digits="000000000101"
+    )
+    lines = decode(transfer_qr.epc_payload(t)).text.split("\n")
+    assert lines[7] == "" and lines[9] == "000000000101"
