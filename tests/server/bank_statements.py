@@ -28,6 +28,9 @@ class Move:
     code: str = "50"
     r_type: str = ""  # CODA R-transaction type: 1 reject, 2 return, 3 refund
     reason: str = ""  # ISO return reason, e.g. MD06
+    kind: str = "0"  # CODA transaction type: 0 single, 1 a total with details, 5 a detail
+    seq: int | None = None  # CODA: a detail shares its total's sequence number
+    detail: int = 0
 
 
 def _ddmmyy(d: date) -> str:
@@ -83,19 +86,21 @@ def coda(
         + _n(sequence, 3),  # 126-128 CODA sequence number
     ]
     credit = debit = 0
-    for seq, m in enumerate(moves, start=1):
+    seq = 0
+    for m in moves:
+        seq = m.seq if m.seq is not None else seq + 1
         comm = (
             "101" + m.structured if m.structured else m.text[:53]
         )  # 63-115 communication (type 101: structured)
         lines.append(
             "21"  # 1-2 record identification, article code
             + _n(seq, 4)  # 3-6 continuous sequence number
-            + "0000"  # 7-10 detail number
+            + _n(m.detail, 4)  # 7-10 detail number
             + _a(m.bank_ref, 21)  # 11-31 bank reference number
             + ("1" if m.cents < 0 else "0")  # 32 movement sign
             + _n(abs(m.cents) * 10, 15)  # 33-47 amount
             + _ddmmyy(m.on)  # 48-53 value date
-            + "0" + m.family + m.code + "000"  # 54-61 transaction code
+            + m.kind + m.family + m.code + "000"  # 54-61 transaction code
             + ("1" if m.structured else "0")  # 62 communication type
             + _a(comm, 53)
             + _ddmmyy(m.on)  # 116-121 entry date
@@ -108,7 +113,7 @@ def coda(
         lines.append(
             "22"
             + _n(seq, 4)
-            + "0000"
+            + _n(m.detail, 4)
             + _a(m.text[53:106] if not m.structured else "", 53)  # 11-63 communication ctd
             + _a(m.end_to_end or "", 35)  # 64-98 customer reference (SEPA end-to-end)
             + _a("GEBABEBB" if m.iban else "", 11)  # 99-109 BIC of the counterparty
@@ -124,7 +129,7 @@ def coda(
         lines.append(
             "23"
             + _n(seq, 4)
-            + "0000"
+            + _n(m.detail, 4)
             + _a(m.iban or "", 34)  # 11-44 counterparty account
             + _a("EUR" if m.iban else "", 3)  # 45-47 currency
             + _a(m.name or "", 35)  # 48-82 counterparty name
@@ -133,8 +138,9 @@ def coda(
             + " "
             + "0"
         )
-        credit += max(0, m.cents)
-        debit += max(0, -m.cents)
+        if m.kind not in "56789":  # details are inside their total
+            credit += max(0, m.cents)
+            debit += max(0, -m.cents)
     new_balance = old_balance_cents + credit - debit
     lines.append(
         "8"

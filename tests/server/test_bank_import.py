@@ -315,3 +315,48 @@ def test_a_camt_return_is_read_with_its_reason_and_end_to_end_id():
     )
     assert back.amount_cents == -1500 and back.counterparty_iban == CYD_IBAN
     assert not payout.returned and payout.amount_cents == -45000
+
+
+def test_a_globalised_collection_is_counted_by_its_details():
+    on = date(2026, 3, 5)
+    data = coda(
+        CAISSE_IBAN,
+        [
+            Move(3500, on, "GLOB1", kind="1", family="05", code="01", text="SEPA DD batch"),
+            Move(
+                1500,
+                on,
+                "GLOB1",
+                kind="5",
+                seq=1,
+                detail=1,
+                family="05",
+                code="01",
+                iban=ADA_IBAN,
+                end_to_end="SSA-1-2026-03-1",
+            ),
+            Move(
+                2000,
+                on,
+                "GLOB1",
+                kind="5",
+                seq=1,
+                detail=2,
+                family="05",
+                code="01",
+                iban=BOB_IBAN,
+                end_to_end="SSA-2-2026-03-1",
+            ),
+            Move(700, on, "SINGLE", structured="000000000101"),
+        ],
+        created=on,
+    )
+    theirs = PycodaParser().parse(data)[0]
+    assert len(theirs.movements) == 4  # pycoda keeps the total and its details
+    mine = bank_files.parse(data).entries
+    assert [(e.amount_cents, e.end_to_end_id) for e in mine] == [
+        (1500, "SSA-1-2026-03-1"),
+        (2000, "SSA-2-2026-03-1"),
+        (700, None),
+    ]
+    assert len({e.key for e in mine}) == 3
