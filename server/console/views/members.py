@@ -156,10 +156,12 @@ async def member_detail(call: Call) -> Response:
     async with call.ctx.storage.read() as q:
         credentials = await q.console.member_credentials(member["member_id"])
         language = await q.console.member_language(member["member_id"])
+        household_id = await q.households.member_household(member["member_id"])
     return call.render(
         "member.html",
         {
             "member": member,
+            "household_id": household_id,
             "credentials": credentials,
             "language": language or call.language,
             "done": call.param("done", 40),
