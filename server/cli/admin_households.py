@@ -295,7 +295,7 @@ async def cmd_contribution_assign(args: argparse.Namespace, caisse: Caisse) -> i
             result = await bank_import.set_aside(
                 q, args.entry, note=args.note or "", actor=actor(), now=t
             )
-    out(result)
+    out(result.to_json())
     return 0
 
 
@@ -369,7 +369,7 @@ async def cmd_subsidy_add(args: argparse.Namespace, caisse: Caisse) -> int:
             actor=actor(),
             now=t,
         )
-    out(result)
+    out(result.to_json())
     return 0
 
 

@@ -68,6 +68,24 @@ class ImportResult:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A bank entry of the review queue, settled by a volunteer."""
+
+    entry: str
+    status: str
+    household_id: int | None
+    amount_cents: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "entry": self.entry,
+            "status": self.status,
+            "household_id": self.household_id,
+            "amount_cents": self.amount_cents,
+        }
+
+
 def _monthly(choices: list[Any]) -> dict[int, int]:
     """Each household's latest chosen amount (what a standing order would carry)."""
     out: dict[int, int] = {}
@@ -214,7 +232,7 @@ async def review_queue(storage: Storage, limit: int = 500) -> list[Any]:
 
 async def assign_entry(
     q: Queries, entry_key: str, household_id: int, *, actor: str, now: int
-) -> dict[str, Any]:
+) -> Decision:
     """A volunteer says whose money an unmatched entry is: it becomes their payment."""
     entry = await q.contributions.entry(entry_key)
     if entry is None:
@@ -249,12 +267,10 @@ async def assign_entry(
         detail={"household_id": household_id, "amount_cents": amount},
         now=now,
     )
-    return {"entry": entry_key, "household_id": household_id, "amount_cents": amount}
+    return Decision(entry_key, ASSIGNED, household_id, amount)
 
 
-async def set_aside(
-    q: Queries, entry_key: str, *, note: str, actor: str, now: int
-) -> dict[str, Any]:
+async def set_aside(q: Queries, entry_key: str, *, note: str, actor: str, now: int) -> Decision:
     """Not a contribution (a gift, a mistake to pay back): out of the queue, with a note."""
     if not await q.contributions.decide_entry(entry_key, SET_ASIDE, None, actor, now):
         raise BankImportError(f"bank entry {entry_key} is not waiting for review")
@@ -265,4 +281,5 @@ async def set_aside(
         detail={"note": note},
         now=now,
     )
-    return {"entry": entry_key, "status": SET_ASIDE}
+    entry = await q.contributions.entry(entry_key)
+    return Decision(entry_key, SET_ASIDE, None, int(entry["amount_cents"]) if entry else 0)

@@ -133,6 +133,22 @@ async def month_books(q: Queries, config: Config, period: str) -> MonthBooks:
     return MonthBooks(period, contributions, subsidies, payouts)
 
 
+@dataclass(frozen=True, slots=True)
+class Subsidy:
+    subsidy_id: str
+    source: str
+    amount_cents: int
+    received_on: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "subsidy_id": self.subsidy_id,
+            "source": self.source,
+            "amount_cents": self.amount_cents,
+            "received_on": self.received_on,
+        }
+
+
 async def add_subsidy(
     q: Queries,
     *,
@@ -142,7 +158,7 @@ async def add_subsidy(
     note: str | None,
     actor: str,
     now: int,
-) -> dict[str, Any]:
+) -> Subsidy:
     if source not in SOURCES:
         raise BooksError(f"source must be one of {', '.join(SOURCES)}")
     if type(amount_cents) is not int or not 0 < amount_cents <= 10**11:
@@ -161,12 +177,7 @@ async def add_subsidy(
         detail={"source": source, "amount_cents": amount_cents, "received_on": day},
         now=now,
     )
-    return {
-        "subsidy_id": subsidy_id,
-        "source": source,
-        "amount_cents": amount_cents,
-        "received_on": day,
-    }
+    return Subsidy(subsidy_id, source, amount_cents, day)
 
 
 def to_csv(rows: list[BookEntry]) -> str:
