@@ -280,3 +280,40 @@ def test_a_new_allowance_rule_can_only_start_after_the_month_under_way(admin, no
     assert saved[-1]["first_adult_cents"] == 20000
     _, out, _ = admin("household", "add", "--adults", "1")
     assert out[0]["allowance_cents"] == 15000  # this month's rule
+
+
+def test_a_volunteer_assigns_an_unknown_credit_from_the_command_line(admin, now, tmp_path):
+    _, out, _ = admin("household", "add", "--adults", "1")
+    hid = str(out[0]["household_id"])
+    admin("contribution", "set", "--household", hid, "--monthly-cents", "1500")
+    day = datetime.fromtimestamp(now, ZoneInfo("Europe/Brussels")).date()
+    statement = tmp_path / "statement.cod"
+    statement.write_bytes(
+        coda(
+            CAISSE_IBAN,
+            [
+                Move(1500, day, "REF-X", text="pour Élise", iban="BE43068999999501", name="Elise"),
+                Move(300, day, "REF-Y", text="un don", iban="BE38096765432172", name="Ami"),
+            ],
+            created=day,
+        )
+    )
+    code, out, err = admin("contribution", "import", str(statement))
+    assert out[0]["unmatched"] == 2 and "wait for review" in err
+    _, queue, _ = admin("contribution", "review")
+    keys = {row["counterparty_name"]: row["entry_key"] for row in queue}
+    code, out, _ = admin("contribution", "assign", "--entry", keys["Elise"], "--household", hid)
+    assert code == 0 and out[0] == {
+        "entry": keys["Elise"],
+        "status": "assigned",
+        "household_id": int(hid),
+        "amount_cents": 1500,
+    }
+    code, out, _ = admin(
+        "contribution", "assign", "--entry", keys["Ami"], "--set-aside", "--note", "a gift"
+    )
+    assert code == 0 and out[0]["status"] == "set_aside"
+    _, queue, _ = admin("contribution", "review")
+    assert queue == []
+    _, lines, _ = admin("contribution", "status", "--household", hid)
+    assert lines[-1]["balance_cents"] == 0
