@@ -4,7 +4,7 @@
 // any change to the shell makes browsers install a new one. Serve this file no-cache.
 // A new version takes over as soon as its whole shell is cached (skipWaiting); open pages
 // then reload into it at a safe moment (app.js, applyUpdate), never during a payment.
-const VERSION = 'd22a7ccaa7e6576a8572';
+const VERSION = '38c8ee4f47da4d38d75b';
 const CACHE = `ssa-wallet-${VERSION}`;
 const ASSETS = [
   'index.html',
