@@ -75,6 +75,7 @@ class Config:
     contribution_schemes: list | None = None
     contribution_unpaid: str = "remind"  # "remind" (allowance never suspended) or "suspend"
     sepa_creditor_id: str | None = None  # SEPA creditor identifier, for direct debits
+    sepa_creditor_address: str | None = None  # printed on the mandate form, as the rulebook asks
     sepa_prenotice_days: int = 14  # a debit's amount and date are told this many days before
 
     @property

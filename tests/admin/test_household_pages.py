@@ -34,6 +34,7 @@ async def caisse(tmp_path, backend, key_material, clock):
         sepa_debtor_name="SSA Bruxelles",
         sepa_debtor_iban=IBAN,
         sepa_creditor_id="BE69ZZZ050D000000008",
+        sepa_creditor_address="Rue Haute 3, 1000 Bruxelles",
         allowance_rules=[
             {
                 "from": "2020-01",
@@ -91,6 +92,7 @@ async def test_a_volunteer_adds_a_household_sets_its_contribution_and_takes_cash
         form = await operator.get(f"/admin/households/{hid}/mandate?form={lang}")
         assert form.status_code == 200 and word in form.text
         assert f"SSA{hid:07d}M1" in form.text and "BE69ZZZ050D000000008" in form.text
+        assert "Rue Haute 3, 1000 Bruxelles" in form.text
     listing = await operator.get("/admin/households?show=unpaid")
     assert f"/admin/households/{hid}" in listing.text
     # Declared incomes: the treasurer's only.

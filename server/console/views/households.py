@@ -388,6 +388,7 @@ async def mandate_form(call: Call) -> Response:
             reference=reference,
             creditor=config.sepa_debtor_name or config.caisse,
             creditor_id=config.sepa_creditor_id or "",
+            creditor_address=config.sepa_creditor_address or "",
             lang=language,
             fmt=pages.formats[language],
         )
