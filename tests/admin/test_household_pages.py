@@ -191,3 +191,15 @@ async def test_the_activation_letter_tells_how_to_pay_the_contribution(operator)
     assert r.status_code == 200
     assert "Votre cotisation à la caisse" in r.text and IBAN in r.text
     assert re.search(r"\+\+\+\d{3}/\d{4}/\d{5}\+\+\+", r.text)
+
+
+async def test_the_self_assessment_sets_a_proportional_contribution(admin):
+    hid = await new_household(admin, "1", "0")
+    r = await admin.post(
+        f"/admin/households/{hid}/contribution", {"amount": "", "income": "2000,00"}
+    )
+    assert r.status_code == 303
+    page = await admin.get(f"/admin/households/{hid}")
+    assert "40,00\u00a0€" in page.text  # 2 % of 2000 €
+    r = await admin.post(f"/admin/households/{hid}/contribution", {"income": "deux mille"})
+    assert r.status_code == 400

@@ -230,8 +230,16 @@ async def household_contribution(call: Call) -> Response:
     errors = Errors()
     cents = parse_euros(call.field("amount", 20))
     cpas = call.field("cpas", 5) == "yes"
-    if cents is None and not cpas:
+    raw_income, raw_costs = call.field("income", 20), call.field("fixed_costs", 20)
+    income = parse_euros(raw_income) if raw_income else None
+    costs = parse_euros(raw_costs) if raw_costs else 0
+    if raw_income and income is None:
+        errors.add("income", call._("Write an amount like 12,50."))
+    if raw_costs and costs is None:
+        errors.add("fixed_costs", call._("Write an amount like 12,50."))
+    if cents is None and income is None and not cpas and not errors:
         errors.add("amount", call._("Write an amount like 12,50."))
+    if errors:
         return await household_detail(call, errors, 400)
     try:
         async with call.ctx.storage.transaction() as q:
@@ -240,6 +248,8 @@ async def household_contribution(call: Call) -> Response:
                 call.ctx.config,
                 house.household_id,
                 monthly_cents=None if cpas else cents,
+                declared_income_cents=None if cpas or cents is not None else income,
+                fixed_costs_cents=costs or 0,
                 cpas=cpas,
                 current_period=period(call),
                 actor=actor(call),
