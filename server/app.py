@@ -110,6 +110,7 @@ def _routes(wallet_dir: Path, till_dir: Path) -> list[BaseRoute]:
         Route("/api/v1/panels/{panel_id}", democracy.panel, methods=["GET"]),
         Route("/shops", pages.shops_page, methods=["GET"]),
         Route("/decisions", pages.decisions_page, methods=["GET"]),
+        Route("/api/v1/wallet/contribution", wallet.contribution, methods=["GET"]),
         Route("/api/v1/merchant/enroll", merchant.enroll_scanner, methods=["POST"]),
         Route("/api/v1/merchant/batches", merchant.upload_batch, methods=["POST"]),
         Route("/api/v1/merchant/status", merchant.till_status, methods=["GET"]),

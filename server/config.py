@@ -72,6 +72,14 @@ class Config:
     sepa_schema: str = "pain.001.001.03"
     settle_conflicts: str = "all"  # "all": pay every shop in good faith; "first": first scan only
     block_on_fraud: str = "member"  # "member", "credential" or "none"
+    # Households and contributions (docs/households.md): rule versions as JSON data,
+    # checked by server.caisse.allowance / contributions; none: the flat allowance.
+    allowance_rules: list | None = None
+    contribution_schemes: list | None = None
+    contribution_unpaid: str = "remind"  # "remind" (allowance never suspended) or "suspend"
+    sepa_creditor_id: str | None = None  # SEPA creditor identifier, for direct debits
+    sepa_creditor_address: str | None = None  # printed on the mandate form, as the rulebook asks
+    sepa_prenotice_days: int = 14  # a debit's amount and date are told this many days before
 
     @property
     def sqlite_path(self) -> Path:
@@ -131,7 +139,27 @@ def _check(config: Config) -> Config:
     if config.kdf_profile not in ("sensitive", "interactive"):
         raise ConfigError("kdf_profile must be 'sensitive' or 'interactive'")
     _check_settlement(config)
+    _check_contributions(config)
     return config
+
+
+def _check_contributions(config: Config) -> None:
+    """The shape of the household settings; their content is checked by their engines."""
+    from stdnum.eu import at_02
+
+    for name in ("allowance_rules", "contribution_schemes"):
+        value = getattr(config, name)
+        if value is not None and not (
+            isinstance(value, list) and all(isinstance(v, dict) for v in value)
+        ):
+            raise ConfigError(f"{name} must be a list of JSON objects")
+    if config.contribution_unpaid not in ("remind", "suspend"):
+        raise ConfigError("contribution_unpaid must be 'remind' or 'suspend'")
+    if config.sepa_creditor_id is not None and not at_02.is_valid(config.sepa_creditor_id):
+        raise ConfigError("sepa_creditor_id is not a valid SEPA creditor identifier")
+    days = config.sepa_prenotice_days
+    if type(days) is not int or not 0 <= days <= 60:
+        raise ConfigError("sepa_prenotice_days must be 0 to 60")
 
 
 def _check_settlement(config: Config) -> None:

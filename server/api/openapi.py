@@ -448,6 +448,36 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/wallet/contribution": {
+                "get": {
+                    "summary": "The member's household contribution: amount, balance, the "
+                    "caisse's account, structured communication and EPC QR text",
+                    "security": [{"SSA1Sig": []}],
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["household_id", "iban", "reference", "epc_qr"],
+                                "properties": {
+                                    "household_id": {"type": "integer"},
+                                    "period": {"type": "string"},
+                                    "monthly_cents": {"type": ["integer", "null"]},
+                                    "balance_cents": {"type": "integer"},
+                                    "to_pay_cents": {"type": ["integer", "null"]},
+                                    "unpaid_rule": {"enum": ["remind", "suspend"]},
+                                    "beneficiary": {"type": "string"},
+                                    "iban": {"type": "string"},
+                                    "bic": {"type": ["string", "null"]},
+                                    "amount_cents": {"type": ["integer", "null"]},
+                                    "reference": {"type": "string"},
+                                    "epc_qr": {"type": "string"},
+                                },
+                            }
+                        ),
+                        **SIGNED_ERRORS,
+                    },
+                }
+            },
             "/api/v1/wallet/receipts": {
                 "get": {
                     "summary": "The member's payments that reached the caisse (received, paid, "

@@ -1,7 +1,10 @@
 """Member endpoints: activate a wallet with a code, fetch the month's credentials, and the
-receipts of the payments the caisse received."""
+receipts of the payments the caisse received, and the household's contribution
+("Ma cotisation")."""
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -9,10 +12,13 @@ from starlette.responses import JSONResponse, Response
 from keys.signed_request import b64url_encode
 from server.api.auth import MEMBER, authenticate
 from server.api.common import code_request, invalid_code
+from server.caisse.dues import DuesError, member_contribution
 from server.caisse.issuing import credentials_for
 from server.caisse.members import activate
 from server.context import ctx
+from server.errors import ApiError
 from server.ledger.receipts import member_receipts
+from server.periods import period_at
 from server.validation import read_body
 
 
@@ -59,3 +65,18 @@ async def receipts(request: Request) -> Response:
     async with c.storage.read() as q:
         found = await member_receipts(q, who.id, now)
     return JSONResponse({"receipts": found, "max_token_age_s": c.config.max_token_age_s})
+
+
+async def contribution(request: Request) -> Response:
+    """GET /api/v1/wallet/contribution (signed) → the household's contribution and transfer."""
+    c = ctx(request)
+    body = await read_body(request, c.config.max_body_bytes)
+    now = c.now()
+    who = await authenticate(request, body, c.storage, role=MEMBER, now=now)
+    period = period_at(now, ZoneInfo(c.config.timezone)).name
+    try:
+        async with c.storage.read() as q:
+            out = await member_contribution(q, c.config, who.id, current_period=period)
+    except DuesError as exc:
+        raise ApiError(exc.error, str(exc), status=404) from None
+    return JSONResponse(out)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import tokens
+from server.caisse.households import member_allowance
 from server.caisse.keyring import KeyRing
 from server.config import Config
 from server.errors import DomainError
@@ -80,11 +81,10 @@ async def credentials_for(
         if issuer is None:
             issuer = await _issuer(q, keyring)
         kid, key = issuer
-        allowance = max(
-            0,
-            await allowance_for(q, config, period.name)
-            - await q.spent_in_period(member_id, period.name),
-        )
+        granted = await member_allowance(q, config, member_id, period.name, now=now)
+        if granted and not config.allowance_rules:  # flat: as the members last decided it
+            granted = await allowance_for(q, config, period.name)
+        allowance = max(0, granted - await q.spent_in_period(member_id, period.name))
         cti = secrets.token_bytes(CTI_BYTES)
         cose = tokens.encode_credential(
             iss=config.caisse,

@@ -15,15 +15,17 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from nacl.signing import SigningKey
 
-from server.caisse import codes
+from server.caisse import codes, households
 from server.caisse.issuing import credentials_for
 from server.caisse.keyring import KeyRing
 from server.caisse.trust import sign_new_list
 from server.config import Config
 from server.errors import DomainError
+from server.periods import period_at
 from server.storage.core import MEMBER_REVOKED, Queries
 
 KIND = "member"
@@ -51,6 +53,13 @@ class ActivationCode:
     member_id: str
     activation_code: str
     activation_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember(ActivationCode):
+    """A member just added: their activation code, and the household they are in."""
+
+    household_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,14 +93,25 @@ async def _new_code(q: Queries, config: Config, member_id: str, now: int) -> str
 
 
 async def add_member(
-    q: Queries, config: Config, *, name: str, email: str | None, now: int
-) -> ActivationCode:
+    q: Queries,
+    config: Config,
+    *,
+    name: str,
+    email: str | None,
+    now: int,
+    household_id: int | None = None,
+) -> NewMember:
+    """A new member, in ``household_id`` or in a new one-adult household of their own."""
     name, email = check_fields(name, email)
     sub = secrets.token_bytes(8)
     member_id = sub.hex()
     await q.insert_member(member_id, sub, name, email, None, now)
+    period = period_at(now, ZoneInfo(config.timezone)).name
+    household = await households.place_member(
+        q, config, member_id, household_id, period=period, now=now
+    )
     code = await _new_code(q, config, member_id, now)
-    return ActivationCode(member_id, code, activation_url(config, code))
+    return NewMember(member_id, code, activation_url(config, code), household)
 
 
 async def new_activation_code(

@@ -32,6 +32,7 @@ from server.caisse.setup import (
     status,
 )
 from server.cli import admin_democracy as admin_cli_democracy
+from server.cli import admin_households as admin_cli_households
 from server.cli import admin_ledger as admin_cli_ledger
 from server.cli import users as cli_users
 from server.cli.output import as_json, now, out, say
@@ -49,6 +50,7 @@ ERRORS = (
     OSError,
     *admin_cli_democracy.ERRORS,
     *admin_cli_ledger.ERRORS,
+    *admin_cli_households.ERRORS,
     *cli_users.ERRORS,
 )
 
@@ -105,8 +107,9 @@ async def cmd_status(args: argparse.Namespace, caisse: Caisse) -> int:
 async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
         result = await members.add_member(
-            q, caisse.config, name=args.name, email=args.email, now=now()
-        )
+            q, caisse.config, name=args.name, email=args.email, now=now(),
+            household_id=args.household,
+        )  # fmt: skip
     out(result)
     say(f"member {result.member_id} added; send them the activation link")
     return 0
@@ -284,6 +287,7 @@ def parser() -> argparse.ArgumentParser:
     add = member.add_parser("add", help="add a member; prints an activation link")
     add.add_argument("--name", required=True)
     add.add_argument("--email")
+    add.add_argument("--household", type=int, help="household id (default: a new one-adult one)")
     add.set_defaults(run=cmd_member_add)
     imp = member.add_parser("import", help="add members from a CSV file (name[,email])")
     imp.add_argument("file")
@@ -329,6 +333,7 @@ def parser() -> argparse.ArgumentParser:
 
     admin_cli_ledger.add_commands(sub)
     admin_cli_democracy.add_commands(sub)
+    admin_cli_households.add_commands(sub)
     cli_users.add_commands(sub)
 
     demo = sub.add_parser("demo", help="create (once) a demo caisse; print fresh codes")

@@ -35,6 +35,9 @@ NAV = (
     ("shops", N_("Shops"), OPERATOR),
     ("batches", N_("Batches"), OPERATOR),
     ("proposals", N_("Votes"), OPERATOR),
+    ("households", N_("Households"), OPERATOR),
+    ("contributions", N_("Contributions"), ADMIN),
+    ("books", N_("Books"), ADMIN),
     ("reconciliation", N_("Reconciliation"), ADMIN),
     ("report", N_("Monthly report"), ADMIN),
     ("keys", N_("Keys"), ADMIN),
@@ -69,6 +72,13 @@ NOTICES = {
     "account_disabled": N_("The account is disabled: its sessions have ended."),
     "account_enabled": N_("The account is enabled again."),
     "password_reset": N_("The new password is set: the account's sessions have ended."),
+    "household_added": N_("The household is added."),
+    "household_changed": N_(
+        "The household is changed. What is already shared out this month stays as it is."
+    ),
+    "contribution_set": N_("The contribution is recorded."),
+    "entry_assigned": N_("The bank entry is settled."),
+    "subsidy_added": N_("The subsidy is recorded."),
 }
 
 

@@ -2,18 +2,21 @@
 
 The auth-matrix test walks this very table (anonymous, operator, admin on
 every route), so a new page cannot be added without its rule being tested.
-Operators handle members and shops; admins also keys, money and the audit log.
+Operators handle members, households and shops; admins also keys, money and the audit
+log; the treasurer is an admin who may also read declared incomes.
 """
 
 from __future__ import annotations
 
-from server.console.auth.sessions import ADMIN, OPERATOR
+from server.console.auth.sessions import ADMIN, OPERATOR, TREASURER
 from server.console.call import Page
 from server.console.views import accounts as views_accounts
 from server.console.views import audit as views_audit
 from server.console.views import auth as views_auth
 from server.console.views import batches as views_batches
+from server.console.views import contributions as views_contributions
 from server.console.views import dashboard as views_dashboard
+from server.console.views import households as views_households
 from server.console.views import keys as views_keys
 from server.console.views import members as views_members
 from server.console.views import money as views_money
@@ -26,6 +29,8 @@ M = "/members/{member_id}"
 A = "/accounts/{email}"
 S = "/shops/{merchant_id}"
 P = "/proposals/{proposal_id}"
+H = "/households/{household_id}"
+_hh, _co = views_households, views_contributions
 
 PAGES: tuple[Page, ...] = (
     Page("/login", "login", views_auth.login_form, None),
@@ -96,6 +101,34 @@ PAGES: tuple[Page, ...] = (
         ADMIN,
     ),
     Page("/report", "report", views_report.report, ADMIN),
+    # households and contributions (operators: volunteers; admins: the money; treasurer)
+    Page("/households", "households", _hh.household_list, OPERATOR),
+    Page("/households/new", "household_new", _hh.household_new, OPERATOR),
+    Page("/households/new", "household_create", _hh.household_create, OPERATOR, "POST"),
+    Page(H, "household", _hh.household_detail, OPERATOR),
+    Page(H + "/edit", "household_edit", _hh.household_edit, OPERATOR, "POST"),
+    Page(
+        H + "/contribution", "household_contribution", _hh.household_contribution, OPERATOR, "POST"
+    ),
+    Page(H + "/cash", "household_cash_form", _hh.cash_form, OPERATOR),
+    Page(H + "/cash", "household_cash", _hh.cash_record, OPERATOR, "POST"),
+    Page(H + "/letter", "household_letter", _hh.transfer_letter, OPERATOR),
+    Page(H + "/mandate", "household_mandate", _hh.mandate_form, OPERATOR),
+    Page(H + "/income", "household_income", _hh.household_income, TREASURER),
+    Page("/contributions", "contributions", _co.overview, ADMIN),
+    Page("/contributions/import", "contribution_import", _co.import_statement, ADMIN, "POST"),
+    Page("/contributions/review", "contribution_review", _co.review, OPERATOR),
+    Page(
+        "/contributions/review/{entry_key}",
+        "contribution_decide",
+        _co.review_decide,
+        OPERATOR,
+        "POST",
+    ),
+    Page("/books", "books", _co.books_view, ADMIN),
+    Page("/books/{period}.csv", "books_csv", _co.books_csv, ADMIN),
+    Page("/books/{period}.beancount", "books_beancount", _co.books_beancount, ADMIN),
+    Page("/books/subsidy", "subsidy_add", _co.subsidy_add, ADMIN, "POST"),
     # keys and trust list (admins)
     Page("/keys", "keys", views_keys.keys_view, ADMIN),
     Page("/keys/rotate", "keys_rotate_confirm", views_keys.rotate_confirm, ADMIN),

@@ -412,6 +412,145 @@ MIGRATIONS: dict[int, list[str]] = {
         )""",
         """CREATE INDEX scheduled_rules_topic ON scheduled_rules (topic, period)""",
     ],
+    # Households, allowances by household and contributions according to means
+    # (docs/households.md): self-contained, renumber freely before release.
+    6: [
+        """CREATE TABLE households (
+            household_id BIGINT PRIMARY KEY,
+            label TEXT,
+            adults BIGINT NOT NULL,
+            children BIGINT NOT NULL,
+            birth_years TEXT,
+            reference TEXT NOT NULL UNIQUE,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL
+        )""",
+        """ALTER TABLE members ADD COLUMN household_id BIGINT""",
+        """ALTER TABLE members ADD COLUMN share_weight BIGINT""",
+        """CREATE INDEX members_household ON members (household_id)""",
+        # The allowance rule of a credential period, fixed when its first credential
+        # is issued, and each holder's share: a later change waits for the next month.
+        """CREATE TABLE allowance_periods (
+            period TEXT PRIMARY KEY,
+            rule TEXT NOT NULL,
+            fixed_at BIGINT NOT NULL
+        )""",
+        """CREATE TABLE allowance_shares (
+            period TEXT NOT NULL,
+            member_id TEXT NOT NULL,
+            household_id BIGINT NOT NULL,
+            share_cents BIGINT NOT NULL,
+            household_cents BIGINT NOT NULL,
+            fixed_at BIGINT NOT NULL,
+            PRIMARY KEY (period, member_id)
+        )""",
+        """CREATE INDEX allowance_shares_household ON allowance_shares (household_id, period)""",
+        # What a household owes from a month on: only what its scheme needs.
+        """CREATE TABLE contribution_choices (
+            household_id BIGINT NOT NULL,
+            from_period TEXT NOT NULL,
+            monthly_cents BIGINT NOT NULL,
+            band TEXT,
+            declared_income_cents BIGINT,
+            cpas BIGINT NOT NULL,
+            scheme_kind TEXT NOT NULL,
+            set_at BIGINT NOT NULL,
+            actor TEXT NOT NULL,
+            PRIMARY KEY (household_id, from_period)
+        )""",
+        # Money received (negative: a returned debit), by channel.
+        """CREATE TABLE contribution_payments (
+            payment_id TEXT PRIMARY KEY,
+            household_id BIGINT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            channel TEXT NOT NULL,
+            received_on TEXT NOT NULL,
+            source TEXT,
+            note TEXT,
+            recorded_at BIGINT NOT NULL,
+            actor TEXT NOT NULL
+        )""",
+        """CREATE INDEX contribution_payments_household ON contribution_payments (household_id)""",
+        """CREATE INDEX contribution_payments_received ON contribution_payments (received_on)""",
+        """CREATE TABLE bank_statements (
+            statement_key TEXT PRIMARY KEY,
+            format TEXT NOT NULL,
+            account TEXT,
+            statement_id TEXT,
+            sha256 {blob} NOT NULL,
+            lines BIGINT NOT NULL,
+            imported_at BIGINT NOT NULL,
+            actor TEXT NOT NULL
+        )""",
+        # One row per bank entry ever seen, whatever statement brought it.
+        """CREATE TABLE bank_entries (
+            entry_key TEXT PRIMARY KEY,
+            statement_key TEXT NOT NULL,
+            booked_on TEXT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            counterparty_iban TEXT,
+            counterparty_name TEXT,
+            communication TEXT,
+            structured_ref TEXT,
+            end_to_end_id TEXT,
+            kind TEXT NOT NULL,
+            status TEXT NOT NULL,
+            household_id BIGINT,
+            how TEXT,
+            decided_by TEXT,
+            decided_at BIGINT,
+            imported_at BIGINT NOT NULL
+        )""",
+        """CREATE INDEX bank_entries_status ON bank_entries (status, booked_on)""",
+        """CREATE TABLE household_ibans (
+            iban TEXT NOT NULL,
+            household_id BIGINT NOT NULL,
+            PRIMARY KEY (iban, household_id)
+        )""",
+        """CREATE TABLE mandates (
+            mandate_id TEXT PRIMARY KEY,
+            household_id BIGINT NOT NULL,
+            iban TEXT NOT NULL,
+            bic TEXT,
+            debtor_name TEXT NOT NULL,
+            signed_on TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        )""",
+        """CREATE INDEX mandates_household ON mandates (household_id)""",
+        """CREATE TABLE debit_transactions (
+            end_to_end_id TEXT PRIMARY KEY,
+            msg_id TEXT NOT NULL,
+            mandate_id TEXT NOT NULL,
+            household_id BIGINT NOT NULL,
+            period TEXT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            sequence TEXT NOT NULL,
+            collection_date TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            returned_at BIGINT,
+            return_reason TEXT
+        )""",
+        """CREATE INDEX debit_transactions_mandate ON debit_transactions (mandate_id)""",
+        """CREATE TABLE debit_files (
+            msg_id TEXT PRIMARY KEY,
+            collection_date TEXT NOT NULL,
+            transactions BIGINT NOT NULL,
+            control_sum_cents BIGINT NOT NULL,
+            sha256 {blob} NOT NULL,
+            body {blob} NOT NULL,
+            created_at BIGINT NOT NULL
+        )""",
+        """CREATE TABLE subsidies (
+            subsidy_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            received_on TEXT NOT NULL,
+            note TEXT,
+            recorded_at BIGINT NOT NULL,
+            actor TEXT NOT NULL
+        )""",
+    ],
 }
 
 

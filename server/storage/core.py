@@ -3,7 +3,8 @@
 ``Storage.read()`` and ``Storage.transaction()`` yield a ``Queries`` bound to
 one connection, so a service composes several steps (revoke a member, re-sign
 the trust list) in one transaction. Each query family is reached from it the
-same way — ``q.ledger``, ``q.console``, ``q.democracy``, ``q.failures`` — on the same connection.
+same way — ``q.ledger``, ``q.console``, ``q.democracy``, ``q.failures``, ``q.households``,
+``q.contributions`` — on the same connection.
 The SQL is written once for SQLite and PostgreSQL (see ``server.db.seam``).
 """
 
@@ -20,8 +21,10 @@ from server.db.seam import Connection, Database, Row
 
 if TYPE_CHECKING:  # the families import this module: theirs are imported when first used
     from server.storage.console import AdminQueries
+    from server.storage.contributions import ContributionQueries
     from server.storage.democracy import DemocracyQueries
     from server.storage.failures import FailureQueries
+    from server.storage.households import HouseholdQueries
     from server.storage.ledger import LedgerQueries
 
 TRUST_LIST_LOCK = 7_700_002
@@ -104,6 +107,20 @@ class Queries:
         from server.storage.failures import FailureQueries
 
         return FailureQueries(self)
+
+    @cached_property
+    def households(self) -> HouseholdQueries:
+        """Households, their members' shares of the allowance, contribution choices."""
+        from server.storage.households import HouseholdQueries
+
+        return HouseholdQueries(self)
+
+    @cached_property
+    def contributions(self) -> ContributionQueries:
+        """Contributions received: bank statements, mandates, debits, cash, subsidies, books."""
+        from server.storage.contributions import ContributionQueries
+
+        return ContributionQueries(self)
 
     async def ping(self) -> None:
         await self.conn.fetchval("SELECT 1")

@@ -227,6 +227,7 @@ async def test_health_openapi_and_unknown_routes_answer_json(api):
         "/api/v1/wallet/activate",
         "/api/v1/wallet/credential",
         "/api/v1/wallet/receipts",
+        "/api/v1/wallet/contribution",
         "/api/v1/merchant/enroll",
         "/api/v1/merchant/batches",
         "/api/v1/merchant/status",

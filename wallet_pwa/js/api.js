@@ -121,3 +121,18 @@ export async function fetchReceipts(publicKey, signer, nowSeconds) {
   const maxTokenAgeS = Number.isSafeInteger(body.max_token_age_s) ? body.max_token_age_s : null;
   return { receipts: out, maxTokenAgeS };
 }
+
+/** GET /api/v1/wallet/contribution (signed) -> the household's contribution and transfer */
+export async function fetchContribution(publicKey, signer, nowSeconds) {
+  const url = new URL('wallet/contribution', BASE);
+  const auth = await authorization('GET', url.pathname + url.search, new Uint8Array(0), publicKey, signer, nowSeconds);
+  const { body } = await call(
+    url,
+    { method: 'GET', headers: { Authorization: auth } },
+    (status) => (status === 401 || status === 403 ? 'key' : 'server'),
+  );
+  if (typeof body.iban !== 'string' || typeof body.reference !== 'string' || typeof body.epc_qr !== 'string') {
+    throw new ApiError('server');
+  }
+  return body;
+}

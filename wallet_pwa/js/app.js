@@ -5,7 +5,7 @@ import { parseAmount } from './amount.js';
 import { ApiError } from './api.js';
 import { setupCivic } from './civic.js';
 import { LANGUAGES, browserLanguage, translator } from './i18n.js';
-import { drawQr } from './qr.js';
+import { drawQr, drawTextQr } from './qr.js';
 import { BalanceError, CancelError, getMeta, setMeta } from './store.js';
 import { CredentialError, Wallet, onOtherTabChange } from './wallet.js';
 
@@ -71,6 +71,29 @@ async function renderHome() {
     .reduce((sum, p) => sum + p.amountCents, 0);
   $('history-summary').hidden = !cred || !cred.seq;
   $('history-summary').textContent = cred?.seq ? t('summary', { seq: cred.seq, amount: t.money(received) }) : '';
+  renderContribution();
+}
+
+// "Ma cotisation": the household's amount, the caisse's account, the structured
+// communication and the EPC QR code a banking app reads (kept from the last sync).
+function renderContribution() {
+  const c = wallet.contribution;
+  $('contribution').hidden = !c;
+  if (!c) return;
+  const toPay = c.to_pay_cents;
+  $('contribution-amount').textContent = toPay ? t.money(toPay) : t('contributionNone');
+  $('contribution-beneficiary').textContent = c.beneficiary;
+  $('contribution-iban').textContent = c.iban.replace(/(.{4})(?=.)/g, '$1 ');
+  $('contribution-reference').textContent = c.reference;
+  $('contribution-balance').textContent =
+    c.balance_cents < 0 ? t('contributionOwed', { amount: t.money(-c.balance_cents) }) : t('contributionUpToDate');
+  $('contribution-rule').textContent = t(c.unpaid_rule === 'suspend' ? 'contributionRuleSuspend' : 'contributionRuleRemind');
+  const canvas = $('contribution-qr');
+  canvas.hidden = !toPay;
+  if (toPay) {
+    drawTextQr(canvas, c.epc_qr, 220);
+    canvas.setAttribute('aria-label', t('contributionQrAlt', { amount: t.money(toPay) }));
+  }
 }
 
 /** What became of a payment, in words: received by a shop, not yet, cancelled, refused. */

@@ -6,7 +6,15 @@ export const QUIET_ZONE = 4;
 
 /** Draw `text` on `canvas` so it fits a square of `cssSize` CSS pixels. */
 export function drawQr(canvas, text, cssSize) {
-  const code = generate(mode.alphaNumeric(text), { minCorrectionLevel: correction.M, maxCorrectionLevel: correction.M });
+  return paint(canvas, generate(mode.alphaNumeric(text), { minCorrectionLevel: correction.M, maxCorrectionLevel: correction.M }), cssSize);
+}
+
+/** A text QR code (the EPC transfer QR: ASCII bytes, level M), drawn like the payment one. */
+export function drawTextQr(canvas, text, cssSize) {
+  return paint(canvas, generate(mode.iso8859_1(text), { minCorrectionLevel: correction.M, maxCorrectionLevel: correction.M }), cssSize);
+}
+
+function paint(canvas, code, cssSize) {
   const modules = code.size + 2 * QUIET_ZONE;
   const ratio = globalThis.devicePixelRatio || 1;
   const scale = Math.max(1, Math.floor((cssSize * ratio) / modules));

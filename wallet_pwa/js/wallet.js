@@ -2,7 +2,7 @@
 // clock the tokens use, refreshing credentials and receipts, making a payment in the safe
 // order reserve (commit) -> sign -> record QR (commit) -> only then show it, and
 // cancelling one no till accepted (SPEC §3), also to remake a QR gone stale.
-import { ApiError, activate, fetchCredentials, fetchReceipts } from './api.js';
+import { ApiError, activate, fetchContribution, fetchCredentials, fetchReceipts } from './api.js';
 import { equalBytes, fromB64url, toHex } from '../../keys/js/bytes.js';
 import { ensureIdentity, loadIdentity, signerFor } from './member_key.js';
 import { encodePayment, readCredentialUnverified, toQr } from '../../keys/js/tokens.js';
@@ -37,6 +37,7 @@ export class Wallet {
     this.identity = null;
     this.credentials = [];
     this.sync = { lastSynced: null, clockOffset: 0 };
+    this.contribution = null;
   }
 
   async load() {
@@ -44,6 +45,7 @@ export class Wallet {
     this.identity = (await loadIdentity()) ?? null;
     this.credentials = await store.listCredentials();
     this.sync = { ...this.sync, ...((await store.getMeta('sync')) ?? {}) };
+    this.contribution = (await store.getMeta('contribution')) ?? null;
     return this;
   }
 
@@ -124,6 +126,7 @@ export class Wallet {
     try {
       const { credentials, offset } = await activate(code, this.identity.publicKey);
       await this.#storeCredentials(credentials, offset);
+      await this.#fetchContribution(signerFor(this.identity));
     } catch (err) {
       // The code may have been spent by an earlier attempt whose answer was lost:
       // the caisse then knows our key, and the signed refresh gets the credential.
@@ -172,7 +175,8 @@ export class Wallet {
       await this.refreshReceipts();
     } catch {
       // receipts are news, not money: an older caisse or a failure leaves the history as it was
-    }
+      await this.#fetchContribution(signer);
+  }
   }
 
   /** Seconds a QR stays acceptable at a till (from the caisse, else the SPEC default). */
@@ -224,6 +228,16 @@ export class Wallet {
     this.credentials = await store.listCredentials();
     announce();
     return result;
+  }
+
+  /** "Ma cotisation", kept so it shows offline; the allowance never depends on it. */
+  async #fetchContribution(signer) {
+    try {
+      this.contribution = await fetchContribution(this.identity.publicKey, signer, this.now());
+      await store.setMeta('contribution', this.contribution);
+    } catch {
+      // a caisse without contributions answers 404; offline, the last one stays shown
+    }
   }
 
   /**

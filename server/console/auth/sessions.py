@@ -30,7 +30,8 @@ LOGIN_FORM_S = 2 * 3600
 TOUCH_EVERY_S = 60
 
 ADMIN, OPERATOR = "admin", "operator"
-ROLES = (OPERATOR, ADMIN)
+TREASURER = "treasurer"  # an administrator who may also read declared incomes (audited)
+ROLES = (OPERATOR, ADMIN, TREASURER)
 
 
 def load_secret(data_dir: Path) -> bytes:
@@ -59,10 +60,16 @@ class User:
 
     @property
     def is_admin(self) -> bool:
-        return self.role == ADMIN
+        return self.role in (ADMIN, TREASURER)
+
+    @property
+    def is_treasurer(self) -> bool:
+        return self.role == TREASURER
 
     def may(self, role: str) -> bool:
-        return self.role == ADMIN or role == OPERATOR
+        if role == TREASURER:
+            return self.is_treasurer
+        return self.is_admin or role == OPERATOR
 
 
 def _sid_hash(sid: str) -> bytes:

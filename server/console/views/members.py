@@ -16,6 +16,7 @@ from server.console.i18n import LANGUAGES
 from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error
 from server.console.pagination import paginate
 from server.console.qr import qr_svg
+from server.console.views.households import household_transfer
 from server.errors import Conflict, Invalid
 from server.storage.core import MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED
 
@@ -62,7 +63,9 @@ async def member_list(call: Call) -> Response:
     )
 
 
-def letter(call: Call, language: str, *, name: str, url: str, code: str) -> Markup:
+def letter(
+    call: Call, language: str, *, name: str, url: str, code: str, household_id: int | None = None
+) -> Markup:
     """The activation letter, in the member's language (not necessarily the console's)."""
     pages = call.site.pages
     html = (
@@ -77,6 +80,7 @@ def letter(call: Call, language: str, *, name: str, url: str, code: str) -> Mark
             today=call.now(),
             lang=language,
             qr=qr_svg(url, label=pages.gettext(language)("QR code of the activation link")),
+            transfer=household_transfer(call, household_id),
         )
     )
     return Markup(html)
@@ -127,7 +131,14 @@ def _code_page(
             "created": created,
             "trust_list_seq": getattr(out, "trust_list_seq", None),  # a re-enrolment's
             "qr": qr_svg(url, label=call._("QR code of the activation link")),
-            "letter": letter(call, language, name=name, url=url, code=out.activation_code),
+            "letter": letter(
+                call,
+                language,
+                name=name,
+                url=url,
+                code=out.activation_code,
+                household_id=getattr(out, "household_id", None),  # a new member: NewMember
+            ),
         },
     )
 
@@ -138,11 +149,13 @@ async def member_detail(call: Call) -> Response:
         credentials = await q.console.member_credentials(member["member_id"])
         received = await q.console.member_received(member["member_id"])
         language = await q.console.member_language(member["member_id"])
+        household_id = await q.households.member_household(member["member_id"])
     nothing = {"last_seq": 0, "payments": 0, "received_cents": 0, "paid_cents": 0}
     return call.render(
         "member.html",
         {
             "member": member,
+            "household_id": household_id,
             "credentials": [
                 {**dict(c), **received.get(bytes(c["cti"]), nothing)} for c in credentials
             ],
