@@ -4,8 +4,10 @@ and scenario shapes from hypothesis (a refusal names its line, never a traceback
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -606,3 +608,31 @@ def test_any_scenario_is_a_result_or_a_named_refusal(doc):
         with_subsidy(scenario_, result.subsidy_gap_cents_per_year, replace_listed=False)
     )
     assert all(m.balance_cents >= 0 for m in enough.per_month)
+
+
+# -- the documented example ----------------------------------------------------------------
+
+
+DOCUMENTED = (
+    "totals",
+    "coverage",
+    "subsidy_needed_cents_per_year",
+    "subsidy_gap_cents_per_year",
+    "runway_months",
+    "end_balance_cents",
+)
+
+
+def test_the_documented_example_runs_and_gives_the_documented_figures():
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "simulation.md").read_text()
+    example = (root / "docs" / "examples" / "grenoble.toml").read_text()
+    assert re.search(r"```toml\n(.*?)```", doc, re.S)[1] == example
+    result = simulate(read_scenario(example, "grenoble.toml")).to_json()
+    shown = json.loads(
+        re.search(r"```json\n(\{\n  \"title\".*?)```", doc, re.S)[1].replace(', "..."', "")
+    )
+    for key in DOCUMENTED:
+        assert result[key] == shown[key], key
+    assert result["per_month"][0] == shown["per_month"][0]
+    assert result["by_household"][0] == shown["by_household"][0]
