@@ -3,22 +3,25 @@
 Needs no caisse: the scenario file says everything (docs/simulation.md). A readable
 table by default, one JSON object with ``--json``; ``--solve subsidy`` and
 ``--solve allowance [--months N]`` answer a council's two questions, ``--compare``
-puts a second scenario beside the first. Exit status: 0 done, 1 the
+puts a second scenario beside the first, ``--report FILE.html|FILE.pdf`` writes the
+one-page report for a council (``--lang fr|nl|en``). Exit status: 0 done, 1 the
 scenario is refused (the message names the line), 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from server.cli.output import out, say
+from server.cli.output import now, out, say
 from server.ledger import simulation
 from server.ledger.scenario import ScenarioError, read_scenario
 from server.ledger.simulation import Result, Scenario, SimulationError
 
 ERRORS = (ScenarioError, SimulationError)
+LANGUAGES = ("fr", "nl", "en")
 
 
 def eur(cents: int | None) -> str:
@@ -175,8 +178,8 @@ def compare_json(names: list[str], results: list[Result]) -> dict[str, Any]:
 
 
 async def cmd_simulate(args: argparse.Namespace) -> int:
-    if args.compare and args.solve:
-        say("ssa-admin simulate: --compare shows two scenarios; --solve takes one")
+    if args.compare and (args.solve or args.report):
+        say("ssa-admin simulate: --compare shows two scenarios; --solve and --report take one")
         return 2
     scenario = _load(args.scenario, args.months)
     if args.compare:
@@ -193,9 +196,11 @@ async def cmd_simulate(args: argparse.Namespace) -> int:
     if args.solve == "allowance":
         return _solve_allowance(args, scenario)
     result = simulation.simulate(scenario)
+    if args.report:
+        _write_report(args, result)
     if args.json:
         out(result.to_json())
-    else:
+    elif not args.report:
         print(table(result))
     return 0
 
@@ -250,6 +255,18 @@ def _solve_allowance(args: argparse.Namespace, scenario: Scenario) -> int:
     return 0
 
 
+def _write_report(args: argparse.Namespace, result: Result) -> None:
+    from server.console import council
+
+    path = Path(args.report)
+    if path.suffix.lower() == ".pdf":
+        created = datetime.fromtimestamp(now(), UTC)
+        path.write_bytes(council.report_pdf(result, args.lang, created=created))
+    else:
+        path.write_text(council.report_html(result, args.lang), encoding="utf-8")
+    say(f"report written to {path} ({args.lang})")
+
+
 def add_commands(sub: argparse._SubParsersAction) -> None:
     sim = sub.add_parser(
         "simulate",
@@ -265,6 +282,8 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     sim.add_argument("--months", type=int, help="the horizon, instead of the scenario's")
     sim.add_argument("--compare", metavar="OTHER.toml", help="a second scenario, side by side")
+    sim.add_argument("--report", metavar="FILE", help="write the council report (.html or .pdf)")
+    sim.add_argument("--lang", choices=LANGUAGES, default="fr", help="the report's language")
     sim.set_defaults(run=cmd_simulate, needs_caisse=False, needs_data=False)
 
 
