@@ -214,7 +214,7 @@ def _run(r: _Reader, doc: Mapping[str, Any], months: int | None) -> Run:
     return Run(
         start=start,
         months=horizon if months is None else months,
-        fund_cents=r.whole(raw, "fund_cents", "run") or 0,
+        fund_cents=r.whole(raw, "fund_cents", "run", low=-MAX_MONEY) or 0,
         spent_bp=r.whole(raw, "spent_bp", "run", default=FULL_BP, high=FULL_BP) or 0,
         collected_bp=r.whole(raw, "collected_bp", "run", default=FULL_BP, high=FULL_BP) or 0,
     )
@@ -428,6 +428,123 @@ def read_scenario(text: str, source: str = "scenario", *, months: int | None = N
     return parse_document(doc, line_index(text), source, months=months)
 
 
+def parse_subsidies(items: Any, source: str) -> tuple[Subsidy, ...]:
+    """``[[subsidies]]`` given as a JSON list (config.json's budget)."""
+    return _subsidies(_Reader(lambda t, i, k: None, source), {"subsidies": items or []})
+
+
+def parse_costs(document: Any, source: str) -> Costs:
+    """``[costs]`` given as a JSON object (config.json's budget)."""
+    return _costs(_Reader(lambda t, i, k: None, source), {"costs": document or {}})
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[\n" + "".join(f"  {_toml(v)},\n" for v in value) + "]"
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"no TOML for {type(value).__name__}")
+
+
+def _bands(bands: Any) -> list[dict[str, int]]:
+    return [
+        {"cents": b.cents}
+        if b.up_to_income_cents is None
+        else {"up_to_income_cents": b.up_to_income_cents, "cents": b.cents}
+        for b in bands
+    ]
+
+
+def scenario_toml(scenario: Scenario, comment: str | None = None) -> str:
+    """The scenario as a file ``read_scenario`` reads back to the same scenario."""
+    lines = [f"# {line}" for line in (comment or "").splitlines()]
+    if scenario.title:
+        lines.append(f"title = {_toml(scenario.title)}")
+
+    def table(name: str, items: Mapping[str, Any], many: bool = True) -> None:
+        lines.extend(["", f"[[{name}]]" if many else f"[{name}]"])
+        lines.extend(f"{k} = {_toml(v)}" for k, v in items.items() if v is not None)
+
+    for rule in scenario.rules:
+        table("allowance", {**rule.to_json(), "from": rule.from_period})
+    for scheme in scenario.schemes:
+        table(
+            "contributions",
+            {
+                "from": scheme.from_period,
+                "kind": scheme.kind,
+                "floor_household_cents": scheme.floor_household_cents,
+                "floor_extra_person_cents": scheme.floor_extra_person_cents,
+                "suggestions": _bands(scheme.suggestions) or None,
+                "rate_bp": scheme.rate_bp or None,
+                "per_consumption_unit": scheme.per_consumption_unit or None,
+                "cap_cents": scheme.cap_cents,
+                "brackets": _bands(scheme.brackets) or None,
+                "cpas_cents": scheme.cpas_cents,
+            },
+        )
+    for group in scenario.groups:
+        table(
+            "households",
+            {
+                "label": group.label,
+                "count": group.count,
+                "adults": group.shape.adults,
+                "children": group.shape.children,
+                "contribution_cents": group.contribution_cents,
+                "declared_income_cents": group.declared_income_cents,
+                "fixed_costs_cents": group.fixed_costs_cents or None,
+                "cpas": group.cpas or None,
+                "from": group.from_period,
+                "until": group.until,
+            },
+        )
+    for subsidy in scenario.subsidies:
+        table(
+            "subsidies",
+            {
+                "name": subsidy.name,
+                "cents_per_year": subsidy.cents_per_year if not subsidy.cents_once else None,
+                "cents_once": subsidy.cents_once or None,
+                "from": subsidy.from_period,
+                "until": subsidy.until,
+                "schedule": None if subsidy.cents_once else subsidy.schedule,
+            },
+        )
+    costs = scenario.costs
+    table(
+        "costs",
+        {
+            "coordination_cents_per_month": costs.coordination_cents_per_month,
+            "other_cents_per_month": costs.other_cents_per_month,
+            "start_up_cents": costs.start_up_cents,
+        },
+        many=False,
+    )
+    run = scenario.run
+    table(
+        "run",
+        {
+            "start": run.start,
+            "months": run.months,
+            "fund_cents": run.fund_cents,
+            "spent_bp": run.spent_bp,
+            "collected_bp": run.collected_bp,
+        },
+        many=False,
+    )
+    return "\n".join(lines).lstrip("\n") + "\n"
+
+
 def with_months(scenario: Scenario, months: int) -> Scenario:
     return replace(scenario, run=replace(scenario.run, months=months))
 
@@ -437,7 +554,10 @@ __all__ = [
     "add_months",
     "check",
     "line_index",
+    "parse_costs",
     "parse_document",
+    "parse_subsidies",
     "read_scenario",
+    "scenario_toml",
     "with_months",
 ]
