@@ -296,6 +296,7 @@ def facts(result: Result, language: str) -> dict[str, Any]:
             collected=w.share_bp(s.run.collected_bp),
         ),
         "chart_rows": chart_rows(w, result),
+        "chart": chart(w, chart_rows(w, result)),
     }
 
 
@@ -313,6 +314,7 @@ def chart(w: Words, rows: list[ChartRow]) -> Markup:
         ),
         names=chart_names(w),
         money=w.money,
+        element_id="council-chart",
     )
 
 
@@ -326,12 +328,7 @@ def report_html(result: Result, language: str, *, stylesheet_href: str | None = 
     return (
         environment(language)
         .get_template("admin/council_report.html")
-        .render(
-            **values,
-            chart=chart(values["w"], values["chart_rows"]),
-            css=css,
-            stylesheet=stylesheet_href,
-        )
+        .render(c=values, lang=language, css=css, stylesheet=stylesheet_href)
     )
 
 

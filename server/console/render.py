@@ -36,6 +36,7 @@ NAV = (
     ("batches", N_("Batches"), OPERATOR),
     ("reconciliation", N_("Reconciliation"), ADMIN),
     ("report", N_("Monthly report"), ADMIN),
+    ("planning", N_("Planning"), ADMIN),
     ("keys", N_("Keys"), ADMIN),
     ("accounts", N_("Accounts"), ADMIN),
     ("audit", N_("Audit log"), ADMIN),

@@ -99,14 +99,14 @@ def test_simulate_writes_the_report(tmp_path, capsys):
     assert pdf_text(pdf.read_bytes())[0] == 1
 
 
-def test_every_message_of_the_report_is_translated():
+def test_every_message_of_the_report_and_the_planning_page_is_translated():
+    jinja = {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "trimmed": "true"}
+    templates = ROOT / "server/console/templates/admin"
     sources = [
         (ROOT / "server/console/council.py", "python", {}),
-        (
-            ROOT / "server/console/templates/admin/council_body.html",
-            "jinja2",
-            {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true", "trimmed": "true"},
-        ),
+        (ROOT / "server/console/views/planning.py", "python", {}),
+        (templates / "council_body.html", "jinja2", jinja),
+        (templates / "planning.html", "jinja2", jinja),
     ]
     ids = set()
     for path, method, options in sources:
