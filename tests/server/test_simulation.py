@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from server.cli.admin import main
 from server.ledger import simulation
-from server.ledger.scenario import ScenarioError, read_scenario, scenario_toml
+from server.ledger.scenario import ScenarioError, read_scenario, scenario_toml, with_months
 from server.ledger.simulation import (
     Subsidy,
     add_months,
@@ -663,8 +663,8 @@ def valid_document(draw):
         subsidies.append(subsidy)
     if subsidies:
         doc["subsidies"] = subsidies
-    doc["costs"] = {"coordination_cents_per_month": draw(st.integers(0, 300000)),
-                    "start_up_cents": draw(st.integers(0, 10**6))}  # fmt: skip
+    doc["costs"] = {"coordination_cents_per_month": draw(st.sampled_from([0, 0, 2500, 300000])),
+                    "start_up_cents": draw(st.sampled_from([0, 0, 99, 10**6]))}  # fmt: skip
     doc["run"] = {"start": start, "months": draw(st.integers(1, 40)),
                   "fund_cents": draw(st.integers(-(10**7), 10**9)),
                   "spent_bp": draw(st.integers(0, 10000)),
@@ -676,6 +676,26 @@ def valid_document(draw):
 @given(valid_document())
 def test_the_engine_keeps_its_books_on_any_valid_scenario(doc):
     check_result(read_scenario(toml(doc), "valid.toml"))
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+@given(valid_document(), st.integers(1, 36))
+def test_the_allowance_answer_lasts_and_a_millionth_more_does_not(doc, months):
+    base = read_scenario(toml(doc), "valid.toml")
+    answer = simulation.solve_allowance(base, months)
+    if answer.scale_ppm is None:  # not even one cent lasts: the smallest allowance runs out
+        low = max(-(-1_000_000 // r.first_adult_cents) for r in base.rules)
+        smallest = replace(base, rules=scale_rules(base.rules, low))
+        assert simulation.simulate(with_months(smallest, months)).runway_months is not None
+        return
+    assert answer.result is not None and answer.result.runway_months is None
+    assert (
+        answer.result.per_month
+        == simulate(replace(with_months(base, months), rules=answer.rules)).per_month
+    )
+    if answer.bounded:
+        more = replace(base, rules=scale_rules(base.rules, answer.scale_ppm + 1))
+        assert simulate(with_months(more, months)).runway_months is not None
 
 
 def check_result(scenario_):
