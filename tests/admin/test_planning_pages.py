@@ -79,6 +79,13 @@ async def test_the_runway_is_a_sentence_a_chart_and_a_warning(admin):
     )
 
 
+async def test_the_dashboard_warns_admins_of_a_short_runway(admin, operator):
+    home = html.unescape((await admin.get("/admin/")).text)
+    assert 'id="runway-warning"' in home
+    assert f"the fund lasts until {month_words(admin.api, 'en', 2)}" in home
+    assert 'id="runway-warning"' not in (await operator.get("/admin/")).text
+
+
 async def test_a_scenario_is_simulated_on_the_page(admin):
     r = await admin.post("/admin/planning/simulate?lang=nl", {"scenario": EXAMPLE})
     assert r.status_code == 200, r.text

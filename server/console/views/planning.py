@@ -132,6 +132,17 @@ async def _page(
     )
 
 
+async def dashboard_warning(call: Call) -> str | None:
+    """The runway's sentence when the money runs out within the caisse's threshold (for the
+    dashboard); None otherwise, or when the budget settings cannot be read (the planning
+    page says why)."""
+    try:
+        r = await _runway(call)
+    except RunwayError:
+        return None
+    return runway_sentence(call, r) if r.warning else None
+
+
 async def planning(call: Call) -> Response:
     return await _page(call)
 
