@@ -80,6 +80,9 @@ class Config:
     sepa_creditor_id: str | None = None  # SEPA creditor identifier, for direct debits
     sepa_creditor_address: str | None = None  # printed on the mandate form, as the rulebook asks
     sepa_prenotice_days: int = 14  # a debit's amount and date are told this many days before
+    # Planning (docs/simulation.md): the runway's warning threshold, the subsidies and
+    # costs expected; checked by server.ledger.runway.
+    budget: dict | None = None
 
     @property
     def sqlite_path(self) -> Path:
@@ -153,6 +156,8 @@ def _check_contributions(config: Config) -> None:
             isinstance(value, list) and all(isinstance(v, dict) for v in value)
         ):
             raise ConfigError(f"{name} must be a list of JSON objects")
+    if config.budget is not None and not isinstance(config.budget, dict):
+        raise ConfigError("budget must be a JSON object")
     if config.contribution_unpaid not in ("remind", "suspend"):
         raise ConfigError("contribution_unpaid must be 'remind' or 'suspend'")
     if config.sepa_creditor_id is not None and not at_02.is_valid(config.sepa_creditor_id):

@@ -34,6 +34,7 @@ from server.caisse.setup import (
 from server.cli import admin_democracy as admin_cli_democracy
 from server.cli import admin_households as admin_cli_households
 from server.cli import admin_ledger as admin_cli_ledger
+from server.cli import simulate as cli_simulate
 from server.cli import users as cli_users
 from server.cli.output import as_json, now, out, say
 from server.db.seam import DatabaseError
@@ -52,6 +53,7 @@ ERRORS = (
     *admin_cli_ledger.ERRORS,
     *admin_cli_households.ERRORS,
     *cli_users.ERRORS,
+    *cli_simulate.ERRORS,
 )
 
 # Values that may begin with "-": a base64url key, a free-text note or name.
@@ -335,6 +337,7 @@ def parser() -> argparse.ArgumentParser:
     admin_cli_democracy.add_commands(sub)
     admin_cli_households.add_commands(sub)
     cli_users.add_commands(sub)
+    cli_simulate.add_commands(sub)
 
     demo = sub.add_parser("demo", help="create (once) a demo caisse; print fresh codes")
     demo.set_defaults(run=cmd_demo, needs_caisse=False)
@@ -351,7 +354,7 @@ async def _run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(glue_dash_values(argv, DASH_VALUE_OPTIONS))
-    if not args.data:
+    if not args.data and getattr(args, "needs_data", True):
         say("ssa-admin: --data DIR (or SSA_DATA) is required")
         return 2
     try:

@@ -40,6 +40,7 @@ NAV = (
     ("books", N_("Books"), ADMIN),
     ("reconciliation", N_("Reconciliation"), ADMIN),
     ("report", N_("Monthly report"), ADMIN),
+    ("planning", N_("Planning"), ADMIN),
     ("keys", N_("Keys"), ADMIN),
     ("accounts", N_("Accounts"), ADMIN),
     ("audit", N_("Audit log"), ADMIN),

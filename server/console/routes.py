@@ -20,6 +20,7 @@ from server.console.views import households as views_households
 from server.console.views import keys as views_keys
 from server.console.views import members as views_members
 from server.console.views import money as views_money
+from server.console.views import planning as views_planning
 from server.console.views import proposals as views_proposals
 from server.console.views import report as views_report
 from server.console.views import shops as views_shops
@@ -129,6 +130,12 @@ PAGES: tuple[Page, ...] = (
     Page("/books/{period}.csv", "books_csv", _co.books_csv, ADMIN),
     Page("/books/{period}.beancount", "books_beancount", _co.books_beancount, ADMIN),
     Page("/books/subsidy", "subsidy_add", _co.subsidy_add, ADMIN, "POST"),
+    # planning: the runway and scenarios for a council (admins)
+    Page("/planning", "planning", views_planning.planning, ADMIN),
+    Page(
+        "/planning/simulate", "planning_simulate", views_planning.simulate_scenario, ADMIN, "POST"
+    ),
+    Page("/planning/report", "planning_report", views_planning.report, ADMIN, "POST"),
     # keys and trust list (admins)
     Page("/keys", "keys", views_keys.keys_view, ADMIN),
     Page("/keys/rotate", "keys_rotate_confirm", views_keys.rotate_confirm, ADMIN),

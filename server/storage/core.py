@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # the families import this module: theirs are imported when f
     from server.storage.failures import FailureQueries
     from server.storage.households import HouseholdQueries
     from server.storage.ledger import LedgerQueries
+    from server.storage.planning import PlanningQueries
 
 TRUST_LIST_LOCK = 7_700_002
 MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED = "active", "pending", "revoked"
@@ -121,6 +122,13 @@ class Queries:
         from server.storage.contributions import ContributionQueries
 
         return ContributionQueries(self)
+
+    @cached_property
+    def planning(self) -> PlanningQueries:
+        """The money recorded before a month, for the runway."""
+        from server.storage.planning import PlanningQueries
+
+        return PlanningQueries(self)
 
     async def ping(self) -> None:
         await self.conn.fetchval("SELECT 1")

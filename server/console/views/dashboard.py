@@ -10,6 +10,7 @@ from server.config import DAY
 from server.console import ledger
 from server.console.call import Call
 from server.console.chart import bar_chart
+from server.console.views import planning
 from server.periods import Period, period_at
 
 MONTHS = 6
@@ -57,6 +58,9 @@ async def dashboard(call: Call) -> Response:
     this_issued = money[periods[-1].name][0]
     this_received, this_paid = flows[periods[-1].name]
     summary = await ledger.dashboard_summary(call) if call.user and call.user.is_admin else None
+    runway_warning = (
+        await planning.dashboard_warning(call) if call.user and call.user.is_admin else None
+    )
     return call.render(
         "dashboard.html",
         {
@@ -75,5 +79,6 @@ async def dashboard(call: Call) -> Response:
             "trust_list": latest,
             "trust_list_age_s": None if latest is None else now - latest["issued_at"],
             "ledger": summary,
+            "runway_warning": runway_warning,
         },
     )
