@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import tokens
-from server.caisse.households import member_allowance
+from server.caisse.channels import wallet_allowance
 from server.caisse.keyring import KeyRing
 from server.config import Config
 from server.periods import periods_to_issue
@@ -70,7 +70,7 @@ async def credentials_for(
         if issuer is None:
             issuer = await _issuer(q, keyring)
         kid, key = issuer
-        granted = await member_allowance(q, config, member_id, period.name, now=now)
+        granted = await wallet_allowance(q, config, member_id, period.name, now=now)
         allowance = max(0, granted - await q.spent_in_period(member_id, period.name))
         cti = secrets.token_bytes(CTI_BYTES)
         cose = tokens.encode_credential(

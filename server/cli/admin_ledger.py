@@ -20,6 +20,7 @@ from keys import keystore
 from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
 from server.caisse.vouchers import VoucherError, issue_vouchers
+from server.cli import vouchers as cli_vouchers
 from server.cli.output import now, out, say
 from server.ledger import findings as findings_mod
 from server.ledger.detection import KINDS
@@ -37,6 +38,7 @@ ERRORS = (
     SepaError,
     StatementError,
     VoucherError,
+    *cli_vouchers.ERRORS,
 )
 
 
@@ -272,6 +274,7 @@ def add_commands(sub: Any) -> None:
     iss.add_argument("--member", help="member id the vouchers are for (optional)")
     iss.add_argument("--days", type=int, default=31, help="validity in days")
     iss.set_defaults(run=cmd_voucher_issue)
+    cli_vouchers.add_voucher_commands(vou)
 
 
 __all__ = ["ERRORS", "KeyRingError", "ProgressBar", "add_commands"]
