@@ -5,6 +5,8 @@
 #   chromium  the browser the wallet's tests drive (never a downloaded one)
 #   xvfb      a virtual screen for the till window's tests
 #   faketime  libfaketime, for the suite at moved dates (make test-dates)
+#   fonts-dejavu-core  DejaVu Sans, the Unicode font of voucher sheets and letters
+#   poppler-utils      pdftoppm, which the voucher tests rasterise the PDF with
 set -euo pipefail
 
 missing=()
@@ -12,6 +14,8 @@ ldconfig -p 2>/dev/null | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v Xvfb >/dev/null || missing+=(xvfb)
 compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' >/dev/null || missing+=(faketime)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 
