@@ -45,6 +45,7 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
         rejected = await q.ledger.report_rejected(start, end)
         findings = await q.ledger.report_findings(start, end)
         vouchers = await q.ledger.report_vouchers(start, end)
+        paper = await q.vouchers.month_totals(month)
         settlements = await q.ledger.report_settlements(start, end)
         names = {m["merchant_id"]: m["name"] for m in await q.merchants()}
     per_shop: dict[str, dict[str, Any]] = {}
@@ -82,6 +83,16 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> dict[s
             "unspent_cents": max(0, issued_cents - spent_cents),
         },
         "vouchers_issued": {"count": int(vouchers["vouchers"]), "cents": int(vouchers["cents"])},
+        # the month's voucher sheets (docs/vouchers.md): what was not redeemed stays the
+        # caisse's once the month is over
+        "paper_vouchers": {
+            "members": int(paper["members"]),
+            "vouchers": int(paper["issued"]),
+            "issued_cents": int(paper["issued_cents"]),
+            "redeemed_cents": int(paper["redeemed_cents"]),
+            "voided_cents": int(paper["voided_cents"]),
+            "unredeemed_cents": int(paper["unredeemed_cents"]),
+        },
         "shops": list(per_shop.values()),
         "rejected": {r["code"]: int(r["n"]) for r in rejected},
         "findings": [
@@ -123,6 +134,14 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 <tr><th>unspent</th><td class="n">{{ eur(r.allowances.unspent_cents) }}</td></tr>
 <tr><th>paper vouchers issued ({{ r.vouchers_issued.count }})</th>
 <td class="n">{{ eur(r.vouchers_issued.cents) }}</td></tr>
+</table>
+<h2>Bons papier / Papieren bonnen / Paper vouchers {{ r.month }}</h2>
+<table>
+<tr><th>members ({{ r.paper_vouchers.members }}), vouchers ({{ r.paper_vouchers.vouchers }})</th>
+<td class="n">{{ eur(r.paper_vouchers.issued_cents) }}</td></tr>
+<tr><th>redeemed</th><td class="n">{{ eur(r.paper_vouchers.redeemed_cents) }}</td></tr>
+<tr><th>voided (lost sheets)</th><td class="n">{{ eur(r.paper_vouchers.voided_cents) }}</td></tr>
+<tr><th>unredeemed</th><td class="n">{{ eur(r.paper_vouchers.unredeemed_cents) }}</td></tr>
 </table>
 <h2>Commerces / Winkels / Shops</h2>
 <table><tr><th>shop</th><th>payments</th><th>amount</th><th>vouchers</th><th>amount</th>

@@ -254,6 +254,21 @@ class VoucherQueries:
         )
         return int(value or 0)
 
+    async def month_totals(self, period: str) -> Row:
+        """The month's sheets in the monthly report: issued, redeemed, voided, unredeemed."""
+        return await self.conn.fetchone(
+            "SELECT COUNT(*) AS issued, COALESCE(SUM(v.amount_cents), 0) AS issued_cents, "
+            "COALESCE(SUM(CASE WHEN r.cti IS NOT NULL THEN v.amount_cents ELSE 0 END), 0) "
+            "AS redeemed_cents, "
+            "COALESCE(SUM(CASE WHEN r.cti IS NULL AND v.revoked_at IS NOT NULL "
+            "THEN v.amount_cents ELSE 0 END), 0) AS voided_cents, "
+            "COALESCE(SUM(CASE WHEN r.cti IS NULL AND v.revoked_at IS NULL "
+            "THEN v.amount_cents ELSE 0 END), 0) AS unredeemed_cents, "
+            "COUNT(DISTINCT v.member_id) AS members "
+            f"FROM vouchers v LEFT JOIN {_REDEEMED} r ON r.cti = v.cti WHERE v.period = ?",
+            period,
+        )
+
     async def tracking(
         self, now: int, *, period: str | None = None, member_id: str | None = None
     ) -> list[Row]:

@@ -13,6 +13,7 @@ from keys.trust_list import open_trust_list
 from server.caisse import channels, households, sheets
 from server.caisse.channels import ChannelError
 from server.caisse.sheets import SheetError
+from server.ledger.reports import monthly_report
 from server.periods import period_at
 
 from .conftest import Harness, make_caisse
@@ -136,6 +137,15 @@ async def test_a_lost_sheet_is_replaced_for_what_it_had_not_been_spent_on(api: H
     # printing again now reprints the replacement, never a third allowance
     again = await print_month(api, member.member_id)
     assert again.sheets[0].sheet_id == fresh.sheet_id
+    report = await monthly_report(api.ctx.storage, api.cfg, month(api))
+    assert report["paper_vouchers"] == {
+        "members": 1,
+        "vouchers": 8 + len(fresh.vouchers),
+        "issued_cents": 15000 + 11000,
+        "redeemed_cents": 4000,
+        "voided_cents": 11000,
+        "unredeemed_cents": 11000,
+    }
 
 
 async def test_household_shares_and_a_paper_adult(tmp_path, backend, key_material, clock) -> None:
