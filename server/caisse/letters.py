@@ -275,7 +275,7 @@ def _page(pdf: FPDF, config: Config, letter: Letter, tz: ZoneInfo, printed_at: i
 
     def para(text: str, size: float = 10.5, style: str = "", height: float = 5.2) -> None:
         pdf.set_font(FONT, style, size)
-        pdf.multi_cell(width, height, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(width, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
 
     pdf.set_xy(20, 15)
     para(config.caisse_name or config.caisse, 15, "B", 7)
@@ -315,11 +315,11 @@ def _page(pdf: FPDF, config: Config, letter: Letter, tz: ZoneInfo, printed_at: i
     pdf.cell(92, 10, letter.code)
     pdf.set_xy(74, top + 25)
     pdf.set_font(FONT, "", 8)
-    pdf.multi_cell(92, 4, letter.url)
+    pdf.multi_cell(92, 4, letter.url, align="L")
     pdf.set_xy(74, top + 38)
     pdf.set_font(FONT, "", 8.5)
     expires = short_date(day(letter.code_expires, tz))
-    pdf.multi_cell(92, 4.2, t["valid"].format(date=expires))
+    pdf.multi_cell(92, 4.2, t["valid"].format(date=expires), align="L")
     pdf.set_xy(20, top + 56)
     # the contribution
     para(t["contribution"], 12, "B", 6.5)

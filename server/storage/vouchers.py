@@ -159,7 +159,7 @@ class VoucherQueries:
         return await self.conn.fetchall(
             f"SELECT {columns}, m.name FROM voucher_sheets s "
             f"JOIN members m ON m.member_id = s.member_id{where} "
-            "ORDER BY s.period DESC, m.name, s.member_id, s.sheet_id LIMIT ?",
+            "ORDER BY s.period DESC, m.name, s.member_id, s.sheet_id DESC LIMIT ?",
             *args,
             limit,
         )

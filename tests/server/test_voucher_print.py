@@ -183,3 +183,39 @@ def test_print_rasterise_decode_verify_then_void(admin, tmp_path: Path) -> None:
     assert _verify(admin, tmp_path, sahin_qrs, fresh) == ["REVOKED"] * 8
     both_qrs = _qr_texts(admin, [by_member[both]["sheet_id"]])
     assert _verify(admin, tmp_path, both_qrs, fresh) == ["OK"] * 4  # the other sheet still works
+
+
+def test_cli_void_with_replacement_list_and_letters(admin, tmp_path: Path) -> None:
+    paper = _member(admin, "Łukasz Nowak", "paper")
+    wallet = _member(admin, "Nguyễn Văn An", "wallet")
+    code, out, err = admin("voucher", "print", "--period", admin.period, "--member", paper,
+                           "--out", str(tmp_path / "one.pdf"))  # fmt: skip
+    assert code == 0, err
+    serial = "1-03"
+    code, out, err = admin("voucher", "void", "--serial", serial, "--replace")
+    assert code == 1 and "--replace needs --out" in err
+    new_pdf = tmp_path / "replacement.pdf"
+    code, out, err = admin("voucher", "void", "--serial", serial, "--replace",
+                           "--reason", "sheet lost", "--out", str(new_pdf))  # fmt: skip
+    assert code == 0, err
+    assert out[0]["sheet_id"] == 1 and out[0]["replacement"]["total_cents"] == 15000
+    assert new_pdf.is_file()
+    code, out, err = admin("voucher", "void", "--sheet", "1")
+    assert code == 1 and "already void" in err
+
+    code, rows, err = admin("voucher", "list", "--period", admin.period)
+    assert code == 0, err
+    (row,) = rows
+    assert (row["member_id"], row["issued"], row["voided"], row["outstanding"]) == (paper, 16, 8, 8)
+    code, rows, err = admin("voucher", "list", "--sheets", "--member", paper)
+    assert [(s["sheet_id"], s["replaces"], s["voided_at"] is not None) for s in rows] == [
+        (2, 1, False),
+        (1, None, True),
+    ]
+
+    code, out, err = admin("member", "letters", "--out", str(tmp_path / "letters.pdf"))
+    assert code == 0, err
+    assert out[0]["members"] == [wallet] and out[0]["letters"] == 1
+    assert len(PdfReader(tmp_path / "letters.pdf").pages) == 1
+    code, out, err = admin("voucher", "print", "--period", "2001-01", "--out", str(tmp_path / "x"))
+    assert code == 1 and "this month" in err
