@@ -14,6 +14,9 @@ from pathlib import Path
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from keys.tokens import Voucher
+from keys.verify import VerifyResult
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("fr", "nl", "en")
 _BABEL_LOCALE = {"fr": "fr_BE", "nl": "nl_BE", "en": "en_BE"}
@@ -49,3 +52,9 @@ class Messages:
 
     def amount(self, cents: int) -> str:
         return format_currency(Decimal(cents) / 100, "EUR", locale=_BABEL_LOCALE[self.language])
+
+    def accepted(self, result: VerifyResult) -> str:
+        """The title of an OK: the amount of a phone payment, "Bon papier 10,00 €" for a
+        paper voucher (SPEC typ 3), so the cashier sees which one was taken."""
+        amount = self.amount(result.amount_cents or 0)
+        return self("ok.voucher", amount=amount) if isinstance(result.token, Voucher) else amount

@@ -20,7 +20,31 @@ from server.config import Config
 from server.storage.core import Storage
 
 FORMATS = ("csv", "html", "pdf")
-CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
+CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference", "kind")
+KIND_TITLES = {
+    "payment": "Paiements par téléphone / Betalingen met de telefoon / Phone payments",
+    "voucher": "Bons papier / Papieren bonnen / Paper vouchers",
+}
+
+
+def sections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statement's rows by kind, phone payments first, paper vouchers after, each with
+    what it adds to the transfer (paid rows only)."""
+    out = []
+    for kind in ("payment", "voucher"):
+        mine = [r for r in rows if r["kind"] == kind]
+        if mine:
+            paid = [r for r in mine if r["status"] == "paid"]
+            out.append(
+                {
+                    "kind": kind,
+                    "title": KIND_TITLES[kind],
+                    "rows": mine,
+                    "paid": len(paid),
+                    "paid_cents": sum(r["amount_cents"] for r in paid),
+                }
+            )
+    return out
 
 
 class StatementError(ValueError):
@@ -63,10 +87,13 @@ tfoot td { font-weight: bold; border-top: 2px solid #000; }
 </dl>
 <table><thead><tr><th scope="col">Date</th><th scope="col">Token</th>
 <th scope="col" class="n">Montant</th><th scope="col">Statut</th></tr>
-</thead><tbody>
-{% for r in rows %}<tr><td>{{ r.date }}</td><td><code>{{ r.token_id }}</code></td>
+</thead>
+{% for sec in sections %}<tbody>
+<tr><th scope="rowgroup" colspan="4">{{ sec.title }}</th></tr>
+{% for r in sec.rows %}<tr><td>{{ r.date }}</td><td><code>{{ r.token_id }}</code></td>
 <td class="n">{{ r.amount }}</td><td>{{ r.status }}</td></tr>
-{% endfor %}</tbody>
+{% endfor %}<tr><td colspan="2">({{ sec.paid }})</td><td class="n">{{ eur(sec.paid_cents) }}</td>
+<td></td></tr></tbody>{% endfor %}
 <tfoot><tr><td colspan="2">Total payé / <span lang="nl">betaald</span> / <span lang="en">paid</span>
  ({{ p.payments }})</td>
 <td class="n">{{ total }}</td><td></td></tr>
@@ -113,6 +140,7 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
             "amount_cents": i["amount_cents"],
             "status": i["outcome"],
             "reference": payout["reference"],
+            "kind": i["kind"],
         }
         for i in items
     ]
@@ -129,6 +157,7 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
                 "amount_cents": payout["amount_cents"],
                 "status": "paid",
                 "reference": payout["reference"],
+                "kind": "",
             }
         )
         return out.getvalue().encode("utf-8")
@@ -137,6 +166,8 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
         s=settlement,
         p=payout,
         rows=rows,
+        sections=sections(rows),
+        eur=euros,
         caisse=config.sepa_debtor_name or config.caisse,
         until=f"jusqu'au / tot / until {until}",
         tz=config.timezone,

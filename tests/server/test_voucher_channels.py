@@ -182,3 +182,29 @@ async def test_channel_rules(api: Harness) -> None:
     with pytest.raises(ChannelError) as caught:
         await set_channel(api, "0" * 16, "paper")
     assert caught.value.error == "NO_MEMBER"
+
+
+async def test_the_shops_statement_lists_paper_vouchers_apart(api: Harness) -> None:
+    from .reconcile_helpers import run
+    from .test_settlement_documents import first_statement
+    from .test_statement_pdf import text_of
+
+    shop = await api.enroll()
+    wallet = await api.activate()
+    paper = await api.add_member("Paper")
+    await set_channel(api, paper.member_id, "paper")
+    (sheet,) = (await print_month(api)).sheets
+    api.clock.advance(30)
+    scans = [scan(wallet.pay(1234, 1, 1234, api.now - 5), api.now - 5)]
+    scans += [scan(v.qr, api.now - 4) for v in sheet.vouchers[-1:]]
+    assert (await api.upload(shop, scans)).json()["received"] == 2
+    summary = await run(api)
+    assert summary.total_cents == 1234 + 1000
+    html = (await first_statement(api, shop, "html")).decode()
+    phone_at = html.index("Phone payments")
+    paper_at = html.index("Paper vouchers")
+    assert phone_at < html.index("12,34 €") < paper_at < html.index("10,00 €")
+    body = (await first_statement(api, shop, "csv")).decode()
+    assert ";payment\r\n" in body and ";voucher\r\n" in body
+    text = text_of(await first_statement(api, shop, "pdf"))
+    assert text.index("Phone payments") < text.index("Paper vouchers")
