@@ -30,7 +30,7 @@ from server.caisse import allowance, channels, households, members
 from server.caisse.allowance import Shape
 from server.caisse.pdf_common import FONT, add_fonts, day, euros, month_name, short_date
 from server.config import Config
-from server.storage.core import MEMBER_REVOKED, MERCHANT_ACTIVE, Queries
+from server.storage.core import MEMBER_ACTIVE, MEMBER_REVOKED, MERCHANT_ACTIVE, Queries
 
 MAX_SHOPS_LISTED = 30
 MAX_LETTERS = 5000
@@ -206,6 +206,10 @@ async def activation_letters(
         member_id = row["member_id"]
         if row["status"] == MEMBER_REVOKED:
             raise LetterError(f"member {member_id} is revoked")
+        if row["status"] == MEMBER_ACTIVE:
+            raise LetterError(
+                f"member {member_id} has activated a wallet: a lost phone is 'member reenrol'"
+            )
         channel = channels.of_row(row)
         if channel.channel == channels.PAPER:
             raise LetterError(f"member {member_id} uses paper vouchers only: no wallet to activate")

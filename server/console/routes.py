@@ -17,6 +17,7 @@ from server.console.views import dashboard as views_dashboard
 from server.console.views import keys as views_keys
 from server.console.views import members as views_members
 from server.console.views import money as views_money
+from server.console.views import paper as views_paper
 from server.console.views import report as views_report
 from server.console.views import shops as views_shops
 from server.console.views import tills as views_tills
@@ -24,6 +25,7 @@ from server.console.views import tills as views_tills
 M = "/members/{member_id}"
 A = "/accounts/{email}"
 S = "/shops/{merchant_id}"
+PS = "/paper/sheets/{sheet_id}"
 
 PAGES: tuple[Page, ...] = (
     Page("/login", "login", views_auth.login_form, None),
@@ -56,6 +58,15 @@ PAGES: tuple[Page, ...] = (
     Page(M + "/revoke", "member_revoke_confirm", views_members.member_revoke_confirm, OPERATOR),
     Page(M + "/revoke", "member_revoke", views_members.member_revoke, OPERATOR, "POST"),
     Page(M + "/payments", "member_payments", views_members.member_payments, ADMIN),
+    # paper vouchers and activation letters (docs/vouchers.md)
+    Page(M + "/paper", "member_paper", views_paper.member_paper, OPERATOR),
+    Page(M + "/channel", "member_channel", views_paper.member_channel, OPERATOR, "POST"),
+    Page("/paper", "paper", views_paper.paper, OPERATOR),
+    Page("/paper/print", "paper_print", views_paper.paper_print, OPERATOR, "POST"),
+    Page(PS + "/void", "sheet_void_confirm", views_paper.sheet_void_confirm, OPERATOR),
+    Page(PS + "/void", "sheet_void", views_paper.sheet_void, OPERATOR, "POST"),
+    Page("/letters", "letters", views_paper.letters_page, OPERATOR),
+    Page("/letters", "letters_print", views_paper.letters_print, OPERATOR, "POST"),
     # shops and their batches
     Page("/shops", "shops", views_shops.shop_list, OPERATOR),
     Page("/shops/new", "shop_new", views_shops.shop_new, OPERATOR),
