@@ -211,7 +211,10 @@ async def cmd_voucher_issue(args: argparse.Namespace, caisse: Caisse) -> int:
         now=now(),
     ):
         out(item)
-    say(f"{args.count} vouchers issued; print each QR text as a QR code")
+    say(
+        f"{args.count} vouchers issued (QR texts); a member's monthly sheet, ready to print, "
+        "is 'voucher print --period YYYY-MM --member ID --out FILE.pdf'"
+    )
     return 0
 
 
