@@ -18,7 +18,7 @@ rectangle would make a 1,000-member run tens of megabytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -255,10 +255,6 @@ def _cut_marks(pdf: FPDF, used: int) -> None:
     pdf.set_text_color(90)
     pdf.set_xy(GRID_X + 1, GRID_Y - 3.6)
     pdf.cell(6, 3, "✂")
-
-
-def flatten(sheets: Iterable[PrintedSheet]) -> list[PrintedVoucher]:
-    return [v for s in sheets for v in s.vouchers]
 
 
 __all__ = ["PER_PAGE", "PrintedSheet", "PrintedVoucher", "cell_origin", "qr_box", "render_sheets"]

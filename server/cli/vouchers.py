@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -152,8 +153,8 @@ async def cmd_voucher_list(args: argparse.Namespace, caisse: Caisse) -> int:
 
 async def cmd_member_channel(args: argparse.Namespace, caisse: Caisse) -> int:
     t = now()
-    root = None
-    if os.environ.get("SSA_PASSPHRASE"):
+    root = None  # needed only when the phone holds a credential to revoke
+    if os.environ.get("SSA_PASSPHRASE") or sys.stdin.isatty():
         root = load_root_key(caisse.config, keystore.passphrase_from_env_or_prompt())
     async with caisse.storage.transaction() as q:
         result = await channels.set_channel(
