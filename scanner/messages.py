@@ -16,6 +16,9 @@ from babel.dates import format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency
 
+from keys.tokens import Voucher
+from keys.verify import VerifyResult
+
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 LANGUAGES = ("fr", "nl", "en")
 _BABEL_LOCALE = {"fr": "fr_BE", "nl": "nl_BE", "en": "en_BE"}
@@ -55,3 +58,9 @@ class Messages:
     def datetime(self, moment: dt.datetime) -> str:
         """A local (naive) date and time the language's way: 1 déc. 2026 14:05."""
         return format_datetime(moment, "d MMM y HH:mm", locale=_BABEL_LOCALE[self.language])
+
+    def accepted(self, result: VerifyResult) -> str:
+        """The title of an OK: the amount of a phone payment, "Bon papier 10,00 €" for a
+        paper voucher (SPEC typ 3), so the cashier sees which one was taken."""
+        amount = self.amount(result.amount_cents or 0)
+        return self("ok.voucher", amount=amount) if isinstance(result.token, Voucher) else amount

@@ -222,7 +222,7 @@ class TillWindow:
         if result.code is ResultCode.REPLAY and result.token_id == self._shown_token:
             return  # the code accepted a moment ago is still in view: keep the green screen
         if result.ok:
-            style, title = "ok", self._t.amount(result.amount_cents or 0)
+            style, title = "ok", self._t.accepted(result)
             detail = self._t("OK")
             self._shown_token = result.token_id
             self.sounds.accept()

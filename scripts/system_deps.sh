@@ -5,7 +5,9 @@
 #   chromium  the browser the wallet's tests drive (never a downloaded one)
 #   xvfb      a virtual screen for the till window's tests
 #   faketime  libfaketime, for the suite at moved dates (make test-dates)
-#   fonts-dejavu-core  DejaVu Sans, so the council report's PDF prints "€" and accents
+#   fonts-dejavu-core  DejaVu Sans: the Unicode font of PDFs (council report, voucher sheets,
+#                      letters)
+#   poppler-utils      pdftoppm, which the voucher tests rasterise the PDF with
 set -euo pipefail
 
 missing=()
@@ -14,6 +16,7 @@ ldconfig -p 2>/dev/null | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0
 command -v Xvfb >/dev/null || missing+=(xvfb)
 compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' >/dev/null || missing+=(faketime)
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

@@ -83,6 +83,12 @@ class Config:
     # Planning (docs/simulation.md): the runway's warning threshold, the subsidies and
     # costs expected; checked by server.ledger.runway.
     budget: dict | None = None
+    # Paper vouchers and letters (docs/vouchers.md): the face values a paper share is
+    # printed in (None: 20/10/5/2 €), and what every sheet and letter says of the caisse.
+    voucher_denominations_cents: list | None = None
+    caisse_name: str | None = None  # e.g. "Caisse alimentaire de Schaerbeek"
+    caisse_contact: str | None = None  # address, phone, e-mail, one line
+    caisse_hours: str | None = None  # the permanence's opening hours, one line
 
     @property
     def sqlite_path(self) -> Path:
@@ -143,7 +149,31 @@ def _check(config: Config) -> Config:
         raise ConfigError("kdf_profile must be 'sensitive' or 'interactive'")
     _check_settlement(config)
     _check_contributions(config)
+    _check_paper(config)
     return config
+
+
+def _check_paper(config: Config) -> None:
+    """Paper vouchers' face values and the caisse's printed name, contact and hours."""
+    values = config.voucher_denominations_cents
+    if values is not None and not (
+        isinstance(values, list)
+        and 1 <= len(values) <= 12
+        and all(type(v) is int and 1 <= v <= 100_000 for v in values)
+        and len(set(values)) == len(values)
+    ):
+        raise ConfigError(
+            "voucher_denominations_cents must list 1 to 12 different values in cents (1 to 100000)"
+        )
+    for name in ("caisse_name", "caisse_contact", "caisse_hours"):
+        value = getattr(config, name)
+        if value is not None and (
+            not isinstance(value, str)
+            or not value.strip()
+            or len(value) > 200
+            or any(ord(c) < 32 for c in value)
+        ):
+            raise ConfigError(f"{name} must be one line of 1 to 200 characters")
 
 
 def _check_contributions(config: Config) -> None:

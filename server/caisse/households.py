@@ -358,8 +358,9 @@ async def member_allowance(
     """
     if config.contribution_unpaid == "suspend" and await _suspended(q, member_id, period):
         return 0
-    if not config.allowance_rules:
-        return config.allowance_cents
+    if not config.allowance_rules:  # flat: as the members last decided it (a rule change)
+        decided = await q.democracy.rule_in_force("allowance", period)
+        return config.allowance_cents if decided is None else int(json.loads(decided))
     fixed = await q.households.share(period, member_id)
     if fixed is not None:
         return fixed

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from nacl.signing import SigningKey
 
 from keys import tokens
-from server.caisse.households import member_allowance
+from server.caisse.channels import wallet_allowance
 from server.caisse.keyring import KeyRing
 from server.config import Config
 from server.errors import DomainError
@@ -46,8 +46,8 @@ async def _issuer(q: Queries, keyring: KeyRing) -> tuple[bytes, SigningKey]:
 
 
 async def allowance_for(q: Queries, config: Config, period: str) -> int:
-    """The month's allowance: as the members last decided for it (a rule change), else
-    the caisse's configured one."""
+    """The month's flat allowance: as the members last decided for it (a rule change),
+    else the caisse's configured one (``households.member_allowance`` applies it)."""
     decided = await q.democracy.rule_in_force("allowance", period)
     return config.allowance_cents if decided is None else int(json.loads(decided))
 
@@ -81,9 +81,7 @@ async def credentials_for(
         if issuer is None:
             issuer = await _issuer(q, keyring)
         kid, key = issuer
-        granted = await member_allowance(q, config, member_id, period.name, now=now)
-        if granted and not config.allowance_rules:  # flat: as the members last decided it
-            granted = await allowance_for(q, config, period.name)
+        granted = await wallet_allowance(q, config, member_id, period.name, now=now)
         allowance = max(0, granted - await q.spent_in_period(member_id, period.name))
         cti = secrets.token_bytes(CTI_BYTES)
         cose = tokens.encode_credential(

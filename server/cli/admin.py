@@ -36,6 +36,7 @@ from server.cli import admin_households as admin_cli_households
 from server.cli import admin_ledger as admin_cli_ledger
 from server.cli import simulate as cli_simulate
 from server.cli import users as cli_users
+from server.cli import vouchers as cli_vouchers
 from server.cli.output import as_json, now, out, say
 from server.db.seam import DatabaseError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
@@ -304,6 +305,7 @@ def parser() -> argparse.ArgumentParser:
         cmd.set_defaults(run=run)
     member.add_parser("list", help="list members").set_defaults(run=cmd_member_list)
     admin_cli_democracy.add_member_commands(member)
+    cli_vouchers.add_member_commands(member)
 
     merchant = sub.add_parser("merchant", help="merchants").add_subparsers(
         dest="merchant_command", required=True

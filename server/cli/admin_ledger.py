@@ -22,6 +22,7 @@ from keys import keystore
 from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
 from server.caisse.vouchers import VoucherError, issue_vouchers
+from server.cli import vouchers as cli_vouchers
 from server.cli.output import now, out, say
 from server.ledger import findings as findings_mod
 from server.ledger.detection import KINDS
@@ -39,6 +40,7 @@ ERRORS = (
     SepaError,
     StatementError,
     VoucherError,
+    *cli_vouchers.ERRORS,
 )
 
 
@@ -211,7 +213,10 @@ async def cmd_voucher_issue(args: argparse.Namespace, caisse: Caisse) -> int:
         now=now(),
     ):
         out(item)
-    say(f"{args.count} vouchers issued; print each QR text as a QR code")
+    say(
+        f"{args.count} vouchers issued (QR texts); a member's monthly sheet, ready to print, "
+        "is 'voucher print --period YYYY-MM --member ID --out FILE.pdf'"
+    )
     return 0
 
 
@@ -274,6 +279,7 @@ def add_commands(sub: Any) -> None:
     iss.add_argument("--member", help="member id the vouchers are for (optional)")
     iss.add_argument("--days", type=int, default=31, help="validity in days")
     iss.set_defaults(run=cmd_voucher_issue)
+    cli_vouchers.add_voucher_commands(vou)
 
 
 __all__ = ["ERRORS", "KeyRingError", "ProgressBar", "add_commands"]

@@ -32,6 +32,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 NAV = (
     ("dashboard", N_("Dashboard"), OPERATOR),
     ("members", N_("Members"), OPERATOR),
+    ("paper", N_("Paper vouchers"), OPERATOR),
     ("shops", N_("Shops"), OPERATOR),
     ("batches", N_("Batches"), OPERATOR),
     ("proposals", N_("Votes"), OPERATOR),

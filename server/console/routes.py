@@ -20,6 +20,7 @@ from server.console.views import households as views_households
 from server.console.views import keys as views_keys
 from server.console.views import members as views_members
 from server.console.views import money as views_money
+from server.console.views import paper as views_paper
 from server.console.views import planning as views_planning
 from server.console.views import proposals as views_proposals
 from server.console.views import report as views_report
@@ -32,6 +33,7 @@ S = "/shops/{merchant_id}"
 P = "/proposals/{proposal_id}"
 H = "/households/{household_id}"
 _hh, _co = views_households, views_contributions
+PS = "/paper/sheets/{sheet_id}"
 
 PAGES: tuple[Page, ...] = (
     Page("/login", "login", views_auth.login_form, None),
@@ -64,6 +66,15 @@ PAGES: tuple[Page, ...] = (
     Page(M + "/revoke", "member_revoke_confirm", views_members.member_revoke_confirm, OPERATOR),
     Page(M + "/revoke", "member_revoke", views_members.member_revoke, OPERATOR, "POST"),
     Page(M + "/payments", "member_payments", views_members.member_payments, ADMIN),
+    # paper vouchers and activation letters (docs/vouchers.md)
+    Page(M + "/paper", "member_paper", views_paper.member_paper, OPERATOR),
+    Page(M + "/channel", "member_channel", views_paper.member_channel, OPERATOR, "POST"),
+    Page("/paper", "paper", views_paper.paper, OPERATOR),
+    Page("/paper/print", "paper_print", views_paper.paper_print, OPERATOR, "POST"),
+    Page(PS + "/void", "sheet_void_confirm", views_paper.sheet_void_confirm, OPERATOR),
+    Page(PS + "/void", "sheet_void", views_paper.sheet_void, OPERATOR, "POST"),
+    Page("/letters", "letters", views_paper.letters_page, OPERATOR),
+    Page("/letters", "letters_print", views_paper.letters_print, OPERATOR, "POST"),
     # shops and their batches
     Page("/shops", "shops", views_shops.shop_list, OPERATOR),
     Page("/shops/new", "shop_new", views_shops.shop_new, OPERATOR),

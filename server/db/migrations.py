@@ -551,6 +551,41 @@ MIGRATIONS: dict[int, list[str]] = {
             actor TEXT NOT NULL
         )""",
     ],
+    # Members without a smartphone (docs/vouchers.md): a member's channel (wallet, paper
+    # or both, with the paper part of "both"), and a month's vouchers as one sheet per
+    # member, reprinted as stored and voided whole. Self-contained: renumber freely.
+    7: [
+        """ALTER TABLE members ADD COLUMN channel TEXT""",
+        """ALTER TABLE members ADD COLUMN paper_cents BIGINT""",
+        """CREATE TABLE voucher_sheets (
+            sheet_id BIGINT PRIMARY KEY,
+            member_id TEXT NOT NULL REFERENCES members (member_id),
+            period TEXT NOT NULL,
+            share_cents BIGINT NOT NULL,
+            amount_cents BIGINT NOT NULL,
+            vouchers BIGINT NOT NULL,
+            replaces BIGINT,
+            issued_at BIGINT NOT NULL,
+            issued_by TEXT,
+            printed BIGINT NOT NULL,
+            printed_at BIGINT NOT NULL,
+            voided_at BIGINT,
+            voided_by TEXT,
+            void_reason TEXT
+        )""",
+        # One sheet in force per member and month: printing twice reprints it.
+        """CREATE UNIQUE INDEX voucher_sheets_in_force ON voucher_sheets (member_id, period)
+            WHERE voided_at IS NULL""",
+        """CREATE INDEX voucher_sheets_period ON voucher_sheets (period, member_id)""",
+        """ALTER TABLE vouchers ADD COLUMN sheet_id BIGINT""",
+        """ALTER TABLE vouchers ADD COLUMN position BIGINT""",
+        """ALTER TABLE vouchers ADD COLUMN period TEXT""",
+        """ALTER TABLE vouchers ADD COLUMN serial TEXT""",
+        """ALTER TABLE vouchers ADD COLUMN cose {blob}""",
+        """CREATE INDEX vouchers_sheet ON vouchers (sheet_id, position)""",
+        """CREATE INDEX vouchers_member ON vouchers (member_id, period)""",
+        """CREATE UNIQUE INDEX vouchers_serial ON vouchers (serial)""",
+    ],
 }
 
 

@@ -81,6 +81,19 @@ class SettlementTotal:
 
 
 @dataclass(frozen=True, slots=True)
+class PaperVouchers:
+    """The month's voucher sheets (docs/vouchers.md): what was not redeemed stays the
+    caisse's once the month is over."""
+
+    members: int
+    vouchers: int
+    issued_cents: int
+    redeemed_cents: int
+    voided_cents: int
+    unredeemed_cents: int
+
+
+@dataclass(frozen=True, slots=True)
 class MonthlyReport:
     """The month's figures; ``to_json()`` is what ``ssa-admin report`` prints."""
 
@@ -92,6 +105,7 @@ class MonthlyReport:
     members: dict[str, int]  # "total", then a count per status
     allowances: Allowances
     vouchers_issued: VouchersIssued
+    paper_vouchers: PaperVouchers
     shops: list[ShopMonth]
     rejected: dict[str, int]  # refusal code → scans
     findings: list[FindingCount]
@@ -123,6 +137,7 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> Monthl
         rejected = await q.ledger.report_rejected(start, end)
         findings = await q.ledger.report_findings(start, end)
         vouchers = await q.ledger.report_vouchers(start, end)
+        paper = await q.vouchers.month_totals(month)
         settlements = await q.ledger.report_settlements(start, end)
         names = {m["merchant_id"]: m["name"] for m in await q.merchants()}
     per_shop: dict[str, dict[str, Any]] = {}
@@ -162,6 +177,14 @@ async def monthly_report(storage: Storage, config: Config, month: str) -> Monthl
             unspent_cents=max(0, issued_cents - spent_cents),
         ),
         vouchers_issued=VouchersIssued(int(vouchers["vouchers"]), int(vouchers["cents"])),
+        paper_vouchers=PaperVouchers(
+            members=int(paper["members"]),
+            vouchers=int(paper["issued"]),
+            issued_cents=int(paper["issued_cents"]),
+            redeemed_cents=int(paper["redeemed_cents"]),
+            voided_cents=int(paper["voided_cents"]),
+            unredeemed_cents=int(paper["unredeemed_cents"]),
+        ),
         shops=[ShopMonth(**shop) for shop in per_shop.values()],
         rejected={r["code"]: int(r["n"]) for r in rejected},
         findings=[

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 
 from server.config import Config
-from server.ledger.statements import euros, local_time
+from server.ledger.statements import KIND_TITLES, euros, local_time
 
 _WIDTHS = (34, 100, 28, 20)  # date, token id, amount, status (mm, A4 minus margins)
 
@@ -62,16 +62,27 @@ def render_pdf(config: Config, settlement: Any, payout: Any, items: list) -> byt
     for width, title in zip(_WIDTHS, ("Date", "Token", "Amount", "Status"), strict=True):
         pdf.cell(width, 6, title, border="B", align="R" if title == "Amount" else "L")
     pdf.ln()
-    pdf.set_font("Courier", "", 7)
-    for i in items:
-        cells = (
-            local_time(i["scanned_at"], tz),
-            bytes(i["token_id"]).hex()[:48],
-            euros(i["amount_cents"]),
-            i["outcome"],
-        )
-        for width, text, align in zip(_WIDTHS, cells, "LLRL", strict=True):
-            pdf.cell(width, 5, latin1(text), align=align)
+    for kind in ("payment", "voucher"):  # phone payments, then paper vouchers apart
+        mine = [i for i in items if i["kind"] == kind]
+        if not mine:
+            continue
+        pdf.set_font("Helvetica", "B", 8)
+        pdf.cell(0, 6, latin1(KIND_TITLES[kind]), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Courier", "", 7)
+        for i in mine:
+            cells = (
+                local_time(i["scanned_at"], tz),
+                bytes(i["token_id"]).hex()[:48],
+                euros(i["amount_cents"]),
+                i["outcome"],
+            )
+            for width, text, align in zip(_WIDTHS, cells, "LLRL", strict=True):
+                pdf.cell(width, 5, latin1(text), align=align)
+            pdf.ln()
+        paid = [i for i in mine if i["outcome"] == "paid"]
+        pdf.set_font("Helvetica", "", 8)
+        pdf.cell(_WIDTHS[0] + _WIDTHS[1], 5, f"({len(paid)})")
+        pdf.cell(_WIDTHS[2], 5, latin1(euros(sum(i["amount_cents"] for i in paid))), align="R")
         pdf.ln()
     pdf.set_font("Helvetica", "B", 10)
     pdf.cell(_WIDTHS[0] + _WIDTHS[1], 7, f"Total paid ({payout['payments']})", border="T")

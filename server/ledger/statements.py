@@ -21,7 +21,31 @@ from server.ledger import pages
 from server.storage.core import Storage
 
 FORMATS = ("csv", "html", "pdf")
-CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference")
+CSV_COLUMNS = ("date", "token_id", "amount", "amount_cents", "status", "reference", "kind")
+KIND_TITLES = {
+    "payment": "Paiements par téléphone / Betalingen met de telefoon / Phone payments",
+    "voucher": "Bons papier / Papieren bonnen / Paper vouchers",
+}
+
+
+def sections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The statement's rows by kind, phone payments first, paper vouchers after, each with
+    what it adds to the transfer (paid rows only)."""
+    out = []
+    for kind in ("payment", "voucher"):
+        mine = [r for r in rows if r["kind"] == kind]
+        if mine:
+            paid = [r for r in mine if r["status"] == "paid"]
+            out.append(
+                {
+                    "kind": kind,
+                    "title": KIND_TITLES[kind],
+                    "rows": mine,
+                    "paid": len(paid),
+                    "paid_cents": sum(r["amount_cents"] for r in paid),
+                }
+            )
+    return out
 
 
 class StatementError(DomainError):
@@ -74,6 +98,7 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
             "amount_cents": i["amount_cents"],
             "status": i["outcome"],
             "reference": payout["reference"],
+            "kind": i["kind"],
         }
         for i in items
     ]
@@ -90,6 +115,7 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
                 "amount_cents": payout["amount_cents"],
                 "status": "paid",
                 "reference": payout["reference"],
+                "kind": "",
             }
         )
         return out.getvalue().encode("utf-8")
@@ -99,6 +125,8 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
         s=settlement,
         p=payout,
         rows=rows,
+        sections=sections(rows),
+        eur=euros,
         caisse=config.sepa_debtor_name or config.caisse,
         until=f"jusqu'au / tot / until {until}",
         tz=config.timezone,

@@ -4,7 +4,7 @@
 one connection, so a service composes several steps (revoke a member, re-sign
 the trust list) in one transaction. Each query family is reached from it the
 same way — ``q.ledger``, ``q.console``, ``q.democracy``, ``q.failures``, ``q.households``,
-``q.contributions`` — on the same connection.
+``q.contributions``, ``q.vouchers`` — on the same connection.
 The SQL is written once for SQLite and PostgreSQL (see ``server.db.seam``).
 """
 
@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # the families import this module: theirs are imported when f
     from server.storage.households import HouseholdQueries
     from server.storage.ledger import LedgerQueries
     from server.storage.planning import PlanningQueries
+    from server.storage.vouchers import VoucherQueries
 
 TRUST_LIST_LOCK = 7_700_002
 MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED = "active", "pending", "revoked"
@@ -129,6 +130,13 @@ class Queries:
         from server.storage.planning import PlanningQueries
 
         return PlanningQueries(self)
+
+    @cached_property
+    def vouchers(self) -> VoucherQueries:
+        """Paper vouchers: members' channels, monthly sheets, what became of each voucher."""
+        from server.storage.vouchers import VoucherQueries
+
+        return VoucherQueries(self)
 
     async def ping(self) -> None:
         await self.conn.fetchval("SELECT 1")

@@ -420,8 +420,32 @@ GET_PAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def paper(console_server) -> list[str]:
+    """A member on paper vouchers with this month's sheet printed: the paper pages to check."""
+    cli = console_server["cli"]
+    member = cli("member", "add", "--name", "Şahin Ayşe")["member_id"]
+    cli("member", "channel", member, "paper")
+    printed = cli("voucher", "print", "--period", _this_month(), "--member", member,
+                  "--out", str(console_server["data"] / "sheet.pdf"))  # fmt: skip
+    sheet = printed["sheets"][0]["sheet_id"]
+    return ["/admin/paper", "/admin/letters", f"/admin/members/{member}/paper",
+            f"/admin/paper/sheets/{sheet}/void"]  # fmt: skip
+
+
+def _this_month() -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tests.conftest import now_s
+
+    return datetime.fromtimestamp(now_s(), ZoneInfo("Europe/Brussels")).strftime("%Y-%m")
+
+
 @pytest.mark.parametrize("lang", ["fr", "nl", "en"])
-def test_every_page_has_no_axe_violation(browser, console_server, fork, tills, lang: str) -> None:
+def test_every_page_has_no_axe_violation(
+    browser, console_server, fork, tills, paper, lang: str
+) -> None:
     url = console_server["url"]
     ctx = browser.new_context(
         viewport={"width": 1024, "height": 800}, locale=LANG_LOCALES[lang], bypass_csp=True
@@ -447,6 +471,7 @@ def test_every_page_has_no_axe_violation(browser, console_server, fork, tills, l
         paths.append(shop_links.first.get_attribute("href"))
     paths += _money_pages(page, url)
     paths += _till_pages(page, url, tills)
+    paths += paper
     for path in paths:
         page.goto(url + path)
         assert page.locator("html").get_attribute("lang") == lang, path

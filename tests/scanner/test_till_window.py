@@ -77,6 +77,17 @@ def test_replay_is_amber_and_never_called_fraud(display) -> None:
     window.close()
 
 
+def test_a_paper_voucher_says_so_distinct_from_a_phone_payment(display) -> None:
+    caisse = SampleCaisse(now=now_s())
+    window = _window(caisse)
+    window.scan(caisse.voucher(1000), "wedge")
+    assert window.verdict.cget("text") == "Bon papier 10,00\u00a0€"
+    assert window.verdict.cget("bg") == COLOURS["ok"][0]
+    window.scan(caisse.member().pay(1000, iat=caisse.now), "wedge")
+    assert window.verdict.cget("text") == "10,00\u00a0€"
+    window.close()
+
+
 class _key:
     def __init__(self, char: str, keysym: str = "") -> None:
         self.char, self.keysym = char, keysym or char

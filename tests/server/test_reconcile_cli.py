@@ -187,6 +187,7 @@ def test_euros_are_written_the_belgian_way_and_read_back(cents):
             st.binary(min_size=32, max_size=32),
             st.integers(min_value=1, max_value=10**7),
             st.sampled_from(["paid", "withheld"]),
+            st.sampled_from(["payment", "voucher"]),
         ),
         max_size=20,
     ),
@@ -204,8 +205,8 @@ def test_statement_csv_always_has_the_same_columns_and_a_total_row(items, name):
         "reference": "SSA-S1-ABCDEF12",
     }
     rows = [
-        {"scanned_at": t, "token_id": tid, "amount_cents": a, "outcome": o}
-        for t, tid, a, o in items
+        {"scanned_at": t, "token_id": tid, "amount_cents": a, "outcome": o, "kind": k}
+        for t, tid, a, o, k in items
     ]
     cfg = config_mod.Config(data_dir=None, caisse="test-caisse")  # type: ignore[arg-type]
     body = render("csv", cfg, {"settlement_id": 1, "until_ts": 0}, payout, rows)

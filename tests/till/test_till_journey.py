@@ -22,7 +22,7 @@ from tests.conftest import launch_chromium
 from tests.till.till_browser import ROOT, counter_frame, watch, write_y4m
 
 sys.path.insert(0, str(ROOT / "tests" / "wallet"))
-from wallet_browser import decode_qr_image, wait_offline_ready, wait_ready
+from wallet_browser import close_qr, decode_qr_image, wait_offline_ready, wait_ready
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +42,12 @@ def _wallet_payments(real_server, amounts: list[str]) -> tuple[dict, list[tuple[
         for amount in amounts:
             page.get_by_test_id("amount-input").fill(amount)
             page.get_by_test_id("pay-button").click()
+            page.get_by_test_id("confirm-pay").click()  # "Payer 12,34 € ?"
             qr = page.get_by_test_id("payment-qr")
             qr.wait_for(state="visible")
             shot = qr.screenshot()
             out.append((decode_qr_image(shot), shot))
-            page.get_by_test_id("close-qr").click()
-            qr.wait_for(state="hidden")
+            close_qr(page)  # and "yes, the shop scanned it"
         browser.close()
     return member, out
 

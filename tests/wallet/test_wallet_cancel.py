@@ -64,7 +64,7 @@ def test_an_unscanned_qr_is_cancelled_and_the_next_cum_leaves_it_out(new_page, c
     page.get_by_test_id("scanned-no").click()
     expect(ask).to_be_hidden()
     expect(page.get_by_test_id("balance")).to_have_text("€150.50")  # the amount is back
-    expect(page.get_by_role("status")).to_have_text(
+    expect(page.locator("#status")).to_have_text(
         "Payment cancelled: €12.34 is back on your balance."
     )
     item = page.get_by_test_id("history").locator("li[data-seq='1']")
