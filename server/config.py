@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.banking import is_valid_bic, is_valid_iban
+
 CONFIG_FILE = "config.json"
 DATABASE_ENV = "SSA_DATABASE_URL"
 DAY = 86_400
@@ -129,17 +131,15 @@ def _check(config: Config) -> Config:
 
 def _check_settlement(config: Config) -> None:
     """The reconciliation policy and the caisse's own bank account (SEPA debtor)."""
-    from stdnum import bic, iban
-
     if config.settle_conflicts not in ("all", "first"):
         raise ConfigError("settle_conflicts must be 'all' or 'first'")
     if config.block_on_fraud not in ("member", "credential", "none"):
         raise ConfigError("block_on_fraud must be 'member', 'credential' or 'none'")
     if config.sepa_schema not in ("pain.001.001.03", "pain.001.001.09"):
         raise ConfigError("sepa_schema must be 'pain.001.001.03' or 'pain.001.001.09'")
-    if config.sepa_debtor_iban is not None and not iban.is_valid(config.sepa_debtor_iban):
+    if config.sepa_debtor_iban is not None and not is_valid_iban(config.sepa_debtor_iban):
         raise ConfigError("sepa_debtor_iban is not a valid IBAN")
-    if config.sepa_debtor_bic is not None and not bic.is_valid(config.sepa_debtor_bic):
+    if config.sepa_debtor_bic is not None and not is_valid_bic(config.sepa_debtor_bic):
         raise ConfigError("sepa_debtor_bic is not a valid BIC")
     name = config.sepa_debtor_name
     if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 70):
