@@ -25,6 +25,7 @@ from server.console.i18n import (
     load_translations,
     pick_language,
 )
+from server.languages import gettext_of, ngettext_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -50,6 +51,13 @@ NOTICES = {
     ),
     "suspended": N_("The shop is suspended: its scanners can no longer send batches."),
     "resumed": N_("The shop is active again."),
+    "shop_edited": N_("The shop's details are saved."),
+    "shop_edited_no_bic": N_(
+        "The shop's details are saved. The console does not know the bank of this IBAN: "
+        "ask the shop for its BIC (it is on its bank statement) and add it here."
+    ),
+    "member_edited": N_("The member's details are saved."),
+    "unchanged": N_("Nothing was changed."),
     "till_revoked": N_(
         "The till is revoked: everything it sends is refused from now on. Make a new "
         "scanner enrolment code to enrol its replacement. Its unsent scans are lost unless "
@@ -87,13 +95,11 @@ class Pages:
 
     def gettext(self, language: str) -> Callable[..., str]:
         """``_(message, **values)`` for Python code, like the templates' new-style gettext."""
-        translations = self.translations[language]
+        return gettext_of(self.translations[language])
 
-        def _(message: str, **values: Any) -> str:
-            text = translations.gettext(message)
-            return text % values if values else text
-
-        return _
+    def ngettext(self, language: str) -> Callable[..., str]:
+        """``ngettext(singular, plural, n, **values)`` for Python code (``%(num)s`` is n)."""
+        return ngettext_of(self.translations[language])
 
     def render(
         self,
