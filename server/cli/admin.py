@@ -17,8 +17,9 @@ from nacl.signing import SigningKey
 
 from keys import keystore
 from keys.cli_args import glue_dash_values
+from server import banking
 from server import config as config_mod
-from server.caisse import members, merchants
+from server.caisse import member_csv, members, merchants
 from server.caisse.keyring import KeyRingError, load_root_key
 from server.caisse.setup import (
     AdminError,
@@ -31,7 +32,7 @@ from server.caisse.setup import (
 )
 from server.cli import admin_ledger as admin_cli_ledger
 from server.cli import users as cli_users
-from server.cli.output import as_json, now, out, say
+from server.cli.output import as_json, now, out, plural, say
 from server.db.seam import DatabaseError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
@@ -49,7 +50,7 @@ ERRORS = (
 )
 
 # Values that may begin with "-": a base64url key, a free-text note or name.
-DASH_VALUE_OPTIONS = ("--key", "--note", "--name")
+DASH_VALUE_OPTIONS = ("--key", "--note", "--name", "--address", "--hours", "--scope")
 
 
 def _root(caisse: Caisse) -> SigningKey:
@@ -101,7 +102,7 @@ async def cmd_status(args: argparse.Namespace, caisse: Caisse) -> int:
 async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
         result = await members.add_member(
-            q, caisse.config, name=args.name, email=args.email, now=now()
+            q, caisse.config, name=args.name, email=args.email, now=now(), language=args.language
         )
     out(result)
     say(f"member {result.member_id} added; send them the activation link")
@@ -109,32 +110,60 @@ async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_member_import(args: argparse.Namespace, caisse: Caisse) -> int:
-    try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise AdminError(f"{args.file} is not UTF-8 text") from None
-    ignored = members.ignored_columns(text)
-    if ignored:
-        say(f"columns not imported (the caisse keeps only name and email): {', '.join(ignored)}")
+    text, encoding = member_csv.decode(Path(args.file).read_bytes())
+    read = member_csv.read(text)
+    if read.error:
+        out({"line": 1, "error": member_csv.MESSAGES[read.error]})
+        say(f"{args.file}: {member_csv.MESSAGES[read.error]}")
+        return 1
+    delimiter = {"\t": "tab"}.get(read.delimiter, read.delimiter)
+    say(f"{args.file}: {encoding}, fields separated by '{delimiter}'")
+    if read.ignored:
+        say(f"columns not imported (the caisse keeps only name, e-mail and language): "
+            f"{', '.join(read.ignored)}")  # fmt: skip
     good = bad = 0
-    for line, row, error in members.read_csv(text):
-        if row is not None:
+    for item in read.lines:
+        error = member_csv.MESSAGES.get(item.error or "")
+        if item.error == member_csv.UNKNOWN_LANGUAGE:
+            error = f"{error}: {item.language_cell!r}"
+        if error is None:
             try:
-                members.check_fields(row.get("name"), row.get("email"))
                 async with caisse.storage.transaction() as q:
                     result = await members.add_member(
-                        q, caisse.config, name=row["name"], email=row.get("email"), now=now()
+                        q,
+                        caisse.config,
+                        name=item.name,
+                        email=item.email or None,
+                        now=now(),
+                        language=item.language or args.language,
                     )
-                out({"line": line, **as_json(result)})
+                out({"line": item.line, **as_json(result)})
                 good += 1
                 continue
             except members.MemberError as exc:
                 error = str(exc)
-        out({"line": line, "error": error})
-        say(f"line {line}: {error}")
+        out({"line": item.line, "error": error})
+        say(f"line {item.line}: {error}")
         bad += 1
-    say(f"{good} members imported, {bad} rows refused")
+    say(f"{plural(good, 'member imported', 'members imported')}, "
+        f"{plural(bad, 'row refused', 'rows refused')}")  # fmt: skip
     return 1 if bad else 0
+
+
+async def cmd_member_edit(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.transaction() as q:
+        result = await members.edit_member(
+            q, args.id, name=args.name, email=args.email, language=args.language
+        )
+    out(result)
+    say(_changed(result.changes))
+    return 0
+
+
+def _changed(changes: dict) -> str:
+    if not changes:
+        return "nothing changed"
+    return "changed: " + "; ".join(f"{k} {v[0]!r} -> {v[1]!r}" for k, v in changes.items())
 
 
 async def cmd_member_code(args: argparse.Namespace, caisse: Caisse) -> int:
@@ -172,10 +201,43 @@ async def cmd_member_list(args: argparse.Namespace, caisse: Caisse) -> int:
 async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
         result = await merchants.add_merchant(
-            q, caisse.config, name=args.name, iban=args.iban, bic=args.bic, now=now()
+            q,
+            caisse.config,
+            name=args.name,
+            iban=args.iban,
+            bic=args.bic,
+            now=now(),
+            language=args.language,
+            **{d: getattr(args, d) for d in merchants.DETAILS},
         )
     out(result)
     say(f"merchant {result.merchant_id} added; enter the code in the shop's scanner")
+    _warn_if_no_bic(args.iban, args.bic, result.merchant_id)
+    return 0
+
+
+def _warn_if_no_bic(iban: str, bic: str | None, merchant_id: str) -> None:
+    try:
+        account = banking.account(iban, bic)
+    except banking.BankError:
+        return
+    if account.bic_missing:
+        say(
+            f"warning: the bank registry does not know the bank of {account.grouped}; "
+            f"ask the shop for its BIC (on its bank statement) and give it with "
+            f"'merchant edit {merchant_id} --bic BIC'"
+        )
+
+
+async def cmd_merchant_edit(args: argparse.Namespace, caisse: Caisse) -> int:
+    fields = {f: getattr(args, f) for f in ("name", "iban", "bic", "language", *merchants.DETAILS)}
+    async with caisse.storage.transaction() as q:
+        result = await merchants.edit_merchant(q, args.id, **fields)
+        shop = await q.merchant(args.id)
+    out(result)
+    say(_changed(result.changes))
+    if shop is not None and "iban" in result.changes:
+        _warn_if_no_bic(shop["iban"], shop["bic"], args.id)
     return 0
 
 
@@ -227,6 +289,13 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------------
 
 
+def _shop_details(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--language", choices=members.LANGUAGES, help="of the shop's statements")
+    cmd.add_argument("--address")
+    cmd.add_argument("--hours", help="opening hours, e.g. 'Tue-Sat 9:00-18:00'")
+    cmd.add_argument("--scope", help="what members can buy there")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ssa-admin", description="Administer a caisse.")
     p.add_argument(
@@ -267,10 +336,28 @@ def parser() -> argparse.ArgumentParser:
     add = member.add_parser("add", help="add a member; prints an activation link")
     add.add_argument("--name", required=True)
     add.add_argument("--email")
+    add.add_argument("--language", choices=members.LANGUAGES, help="of the member's letter")
     add.set_defaults(run=cmd_member_add)
-    imp = member.add_parser("import", help="add members from a CSV file (name[,email])")
+    imp = member.add_parser(
+        "import",
+        help="add members from a CSV file: a header naming name/nom/naam and, if any, "
+        "email/courriel/e-mail and language/langue/taal; ';' or ',' between fields; "
+        "UTF-8 or Windows-1252",
+    )
     imp.add_argument("file")
+    imp.add_argument(
+        "--language",
+        choices=members.LANGUAGES,
+        default="fr",
+        help="letter language of the rows that give none (default fr)",
+    )
     imp.set_defaults(run=cmd_member_import)
+    edit = member.add_parser("edit", help="correct a member's name, e-mail or letter language")
+    edit.add_argument("id")
+    edit.add_argument("--name")
+    edit.add_argument("--email", help="'' removes it")
+    edit.add_argument("--language", choices=members.LANGUAGES)
+    edit.set_defaults(run=cmd_member_edit)
     for name, run, text in (
         ("code", cmd_member_code, "a new activation code (the old phone keeps working)"),
         ("reenrol", cmd_member_reenrol, "lost phone: block the old phone, a new activation code"),
@@ -288,7 +375,17 @@ def parser() -> argparse.ArgumentParser:
     madd.add_argument("--name", required=True)
     madd.add_argument("--iban", required=True)
     madd.add_argument("--bic")
+    _shop_details(madd)
     madd.set_defaults(run=cmd_merchant_add)
+    medit = merchant.add_parser(
+        "edit", help="correct a shop: name, bank account, language, address, hours, scope"
+    )
+    medit.add_argument("id")
+    medit.add_argument("--name")
+    medit.add_argument("--iban", help="a new account (a BIC not given is then dropped)")
+    medit.add_argument("--bic", help="'' removes it")
+    _shop_details(medit)
+    medit.set_defaults(run=cmd_merchant_edit)
     for name, run, text in (
         ("code", cmd_merchant_code, "a new scanner enrolment code"),
         ("suspend", cmd_merchant_status, "suspend a shop"),

@@ -23,6 +23,11 @@ def out(obj: Any) -> None:
     print(json.dumps(as_json(obj), ensure_ascii=False), flush=True)
 
 
+def plural(n: int, one: str, many: str) -> str:
+    """``1 member imported``, ``2 members imported`` (the CLI speaks English)."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +14,8 @@ from server.caisse.setup import open_caisse
 from server.cli.admin import main
 
 from .conftest import PASSPHRASE
+
+FILES = Path(__file__).resolve().parents[1] / "files" / "members"
 
 
 @pytest.fixture
@@ -99,6 +102,42 @@ def test_member_import_keeps_good_rows_and_reports_bad_ones_by_line(admin, tmp_p
     code, listed, _ = admin("member", "list")
     assert sorted(m["name"] for m in listed) == ["Ada Lovelace", "Grace Hopper"]
     assert all("national" not in json.dumps(m) for m in listed)
+
+
+def languages_of(admin) -> dict[str, str | None]:
+    async def read():
+        url = admin.db[1] if admin.db else None
+        async with open_caisse(admin.data, url) as caisse, caisse.storage.read() as q:
+            return {
+                m["name"]: await q.console.member_language(m["member_id"])
+                for m in await q.members()
+            }
+
+    return asyncio.run(read())
+
+
+def test_member_import_reads_excel_fr_be_windows_1252_with_a_language_per_row(admin):
+    init(admin)
+    code, out, err = admin("member", "import", str(FILES / "excel-fr-be-windows-1252.csv"),
+                           "--language", "en")  # fmt: skip
+    assert code == 1  # one e-mail is not valid
+    assert [(o["line"], "member_id" in o) for o in out] == [
+        (2, True),
+        (3, True),
+        (4, False),
+        (5, True),
+    ]
+    assert "windows-1252" in err and "';'" in err and "N° dossier CPAS" in err
+    assert "3 members imported, 1 row refused" in err
+    assert languages_of(admin) == {"Émile Lefèvre": "fr", "Zoë Dubois": "nl", "Noël Œuvray": "en"}
+
+
+def test_member_import_of_name_semicolon_email_takes_both_columns(admin):
+    init(admin)
+    code, out, err = admin("member", "import", str(FILES / "name-semicolon-email.csv"))
+    assert code == 0 and "not imported" not in err and "1 member imported, 0 rows refused" in err
+    _, listed, _ = admin("member", "list")
+    assert [(m["name"], m["email"]) for m in listed] == [("Ada Lovelace", "ada@example.org")]
 
 
 def test_member_import_without_a_name_header_is_refused(admin, tmp_path):
@@ -192,3 +231,51 @@ def test_demo_creates_once_and_prints_fresh_codes_each_run(tmp_path, monkeypatch
     assert second[0]["enrollment_code"] != first[0]["enrollment_code"]
     members_, _ = run("member", "list")
     assert len(members_) == 3
+
+
+def test_member_edit_corrects_name_email_and_language(admin):
+    init(admin)
+    _, out, _ = admin("member", "add", "--name", "Amina", "--email", "a@example.org")
+    member_id = out[0]["member_id"]
+    code, out, err = admin(
+        "member", "edit", member_id, "--name", "Amina Diallo", "--email", "", "--language", "nl"
+    )
+    assert code == 0 and out[0]["changes"] == {
+        "name": ["Amina", "Amina Diallo"],
+        "email": ["a@example.org", None],
+        "language": [None, "nl"],
+    }
+    assert "changed: name 'Amina' -> 'Amina Diallo'" in err
+    code, out, err = admin("member", "edit", member_id, "--name", "Amina Diallo")
+    assert code == 0 and out[0]["changes"] == {} and "nothing changed" in err
+    code, _, err = admin("member", "edit", member_id, "--email", "not-mail")
+    assert code == 1 and "e-mail" in err
+    code, _, err = admin("member", "edit", "0" * 16, "--name", "X")
+    assert code == 1 and "no member" in err
+
+
+def test_merchant_edit_and_an_iban_whose_bank_no_registry_knows(admin):
+    init(admin)
+    code, out, err = admin("merchant", "add", "--name", "Textbook", "--iban", "BE68 5390 0754 7034")
+    assert code == 0, err
+    assert "warning: the bank registry does not know the bank of BE68 5390 0754 7034" in err
+    merchant_id = out[0]["merchant_id"]
+    code, out, err = admin(
+        "merchant", "edit", merchant_id, "--bic", "gkcc be bb", "--language", "nl",
+        "--address", "Rue Haute 1, 1000 Bruxelles", "--hours", "-",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out[0]["changes"]["bic"] == [None, "GKCCBEBB"]
+    assert out[0]["changes"]["hours"] == [None, "-"]
+    # A new account at another bank: the old BIC goes (it would send the money astray).
+    code, out, err = admin("merchant", "edit", merchant_id, "--iban", "BE62 5100 0754 7061")
+    assert code == 0 and out[0]["changes"]["bic"] == ["GKCCBEBB", None]
+    assert "warning" not in err  # the registry knows this bank (VAPEBE22)
+    # Another account at the same bank keeps the BIC.
+    admin("merchant", "edit", merchant_id, "--bic", "VAPEBE22")
+    code, out, err = admin("merchant", "edit", merchant_id, "--iban", "BE95 5100 0000 0158")
+    assert code == 0 and "bic" not in out[0]["changes"], out
+    _, listed, _ = admin("merchant", "list")
+    assert listed[0]["iban"] == "BE95510000000158" and listed[0]["language"] == "nl"
+    code, _, err = admin("merchant", "edit", merchant_id, "--iban", "BE68 5390 0754 7035")
+    assert code == 1 and "IBAN" in err

@@ -1,4 +1,4 @@
-"""Members: find, add (activation link, QR, letter), import a CSV, re-enrol, revoke."""
+"""Members: find, add (activation link, QR, letter), edit, import a CSV, re-enrol, revoke."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import asdict
 from markupsafe import Markup
 from starlette.responses import Response
 
-from server.caisse import members
+from server.caisse import member_csv, members
 from server.console import lookups
 from server.console.call import Call
 from server.console.forms import Errors, upload
@@ -148,6 +148,37 @@ async def member_detail(call: Call) -> Response:
     )
 
 
+async def member_edit(call: Call) -> Response:
+    member = await lookups.member(call)
+    async with call.ctx.storage.read() as q:
+        language = await q.console.member_language(member["member_id"])
+    values = {"name": member["name"], "email": member["email"] or "", "language": language}
+    return call.render("member_edit.html", {"member": member, "values": values, "errors": Errors()})
+
+
+async def member_update(call: Call) -> Response:
+    member = await lookups.member(call)
+    name, email = call.field("name", 300), call.field("email", 300)
+    language = _language(call)
+    errors = Errors()
+    check_member_fields(name, email, call._, errors)
+    if errors:
+        values = {"name": name, "email": email, "language": language}
+        return call.render(
+            "member_edit.html",
+            {"member": member, "values": values, "errors": errors},
+            status=400,
+        )
+    async with call.ctx.storage.transaction() as q:
+        out = await members.edit_member(
+            q, member["member_id"], name=name, email=email, language=language
+        )
+        if out.changes:
+            await call.audit(q, "member.edit", member["member_id"], {"changes": out.changes})
+    done = "member_edited" if out.changes else "unchanged"
+    return call.redirect("member", done=done, member_id=member["member_id"])
+
+
 async def member_code(call: Call) -> Response:
     """A new activation code for a member who never activated (letter lost, code expired)."""
     member = await lookups.member(call)
@@ -231,34 +262,40 @@ async def member_payments(call: Call) -> Response:
 # -- CSV import -------------------------------------------------------------------------
 
 
-def _preview(call: Call, text: str) -> tuple[list[dict], list[str]]:
+def _preview(call: Call, text: str) -> tuple[list[dict], member_csv.CsvFile]:
+    """Each line of the file as the preview shows it: its fields, or its error in words."""
+    read = member_csv.read(text)
+    if read.error:
+        return [{"line": 1, "error": csv_error(read.error, call._)}], read
     rows: list[dict] = []
-    for line, row, error in members.read_csv(text):
+    for item in read.lines:
         if len(rows) >= MAX_IMPORT_ROWS:
             rows.append(
                 {
-                    "line": line,
+                    "line": item.line,
                     "error": call._(
                         "Too many lines: import at most %(n)s at a time.", n=MAX_IMPORT_ROWS
                     ),
                 }
             )
             break
-        if row is None:
-            rows.append({"line": line, "error": csv_error(error or "", call._)})
+        if item.error in (member_csv.MORE_FIELDS, member_csv.UNREADABLE):
+            rows.append({"line": item.line, "error": csv_error(item.error, call._)})
             continue
         errors = Errors()
-        name, email = row.get("name", ""), row.get("email", "")
-        check_member_fields(name, email, call._, errors)
+        check_member_fields(item.name, item.email, call._, errors)
+        if item.error == member_csv.UNKNOWN_LANGUAGE:
+            errors.add("language", csv_error(item.error, call._, value=item.language_cell))
         rows.append(
             {
-                "line": line,
-                "name": name,
-                "email": email,
+                "line": item.line,
+                "name": item.name,
+                "email": item.email,
+                "language": item.language,
                 "error": " ".join(errors.fields.values()) or None,
             }
         )
-    return rows, members.ignored_columns(text)
+    return rows, read
 
 
 async def member_import_form(call: Call) -> Response:
@@ -267,20 +304,14 @@ async def member_import_form(call: Call) -> Response:
 
 async def member_import_preview(call: Call) -> Response:
     data = await upload(call.form, "file")
-    errors = Errors()
-    text = ""
     if not data:
+        errors = Errors()
         errors.add("file", call._("Choose a CSV file to import."))
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            errors.add("file", call._("This file is not UTF-8 text: save it as “CSV UTF-8”."))
-    if errors:
         return call.render(
             "member_import.html", {"errors": errors, "language": _language(call)}, status=400
         )
-    rows, ignored = _preview(call, text)
+    text, _encoding = member_csv.decode(data)
+    rows, read = _preview(call, text)
     good = sum(1 for r in rows if not r["error"])
     return call.render(
         "member_import_preview.html",
@@ -288,7 +319,8 @@ async def member_import_preview(call: Call) -> Response:
             "rows": rows,
             "good": good,
             "bad": len(rows) - good,
-            "ignored": ignored,
+            "ignored": read.ignored,
+            "has_language": member_csv.LANGUAGE in read.columns,
             "csv": text,
             "language": _language(call),
         },
@@ -298,23 +330,30 @@ async def member_import_preview(call: Call) -> Response:
 async def member_import_confirm(call: Call) -> Response:
     text = call.field("csv", 2 * 1024 * 1024)
     language = _language(call)
-    rows, _ignored = _preview(call, text)
+    rows, _read = _preview(call, text)
     good = [r for r in rows if not r["error"]]
     if not good:
         raise Invalid(call._("There is no valid line to import."))
     created = []
     async with call.ctx.storage.transaction() as q:
         for row in good:
+            chosen = row["language"] or language
             out = await members.add_member(
-                q, call.ctx.config, name=row["name"], email=row["email"] or None, now=call.now()
+                q,
+                call.ctx.config,
+                name=row["name"],
+                email=row["email"] or None,
+                now=call.now(),
+                language=chosen,
             )
-            await q.console.set_member_language(out.member_id, language)
-            created.append({"name": row["name"], **asdict(out)})
+            created.append({"name": row["name"], "language": chosen, **asdict(out)})
         await call.audit(
             q, "member.import", None, {"created": len(created), "refused": len(rows) - len(good)}
         )
     letters = [
-        letter(call, language, name=m["name"], url=m["activation_url"], code=m["activation_code"])
+        letter(
+            call, m["language"], name=m["name"], url=m["activation_url"], code=m["activation_code"]
+        )
         for m in created
     ]
     return call.render(
