@@ -5,6 +5,7 @@
 #   chromium  the browser the wallet's tests drive (never a downloaded one)
 #   xvfb      a virtual screen for the till window's tests
 #   faketime  libfaketime, for the suite at moved dates (make test-dates)
+#   fonts-dejavu-core  the Unicode font embedded in shop statements (PDF)
 set -euo pipefail
 
 missing=()
@@ -12,6 +13,7 @@ ldconfig -p 2>/dev/null | grep 'libzbar\.so\.0' >/dev/null || missing+=(libzbar0
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v Xvfb >/dev/null || missing+=(xvfb)
 compgen -G '/usr/lib/*/faketime/libfaketimeMT.so.1' >/dev/null || missing+=(faketime)
+[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 
 [ ${#missing[@]} -eq 0 ] && exit 0
 

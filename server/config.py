@@ -64,6 +64,11 @@ class Config:
     max_body_bytes: int = 64 * 1024
     rate_limit: RateLimit = field(default_factory=RateLimit)
     wallet_dir: str | None = None
+    # Whom a shop or a member calls (phone, e-mail): shown on a till the caisse revoked.
+    contact: str | None = None
+    # The caisse as people read it on letters and statements ("Caisse alimentaire de
+    # Schaerbeek"); the id above stays the technical one.
+    display_name: str | None = None
     # Reconciliation and settlement (docs/reconciliation.md).
     sepa_debtor_name: str | None = None
     sepa_debtor_iban: str | None = None
@@ -96,6 +101,11 @@ class Config:
         }
         return out
 
+    @property
+    def display(self) -> str:
+        """The caisse's name for people: its display name, else its bank name, else its id."""
+        return self.display_name or self.sepa_debtor_name or self.caisse
+
     def with_(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
@@ -123,6 +133,16 @@ def _check(config: Config) -> Config:
             raise ConfigError(f"{name} must be a non-negative integer")
     if config.trust_list_refresh_s >= config.trust_list_validity_s:
         raise ConfigError("trust_list_refresh_s must be shorter than trust_list_validity_s")
+    if config.contact is not None and (
+        not isinstance(config.contact, str) or len(config.contact) > 200
+    ):
+        raise ConfigError("contact must be a text of at most 200 characters")
+    if config.display_name is not None and (
+        not isinstance(config.display_name, str)
+        or not config.display_name.strip()
+        or len(config.display_name) > 100
+    ):
+        raise ConfigError("display_name must be 1 to 100 characters")
     if config.kdf_profile not in ("sensitive", "interactive"):
         raise ConfigError("kdf_profile must be 'sensitive' or 'interactive'")
     _check_settlement(config)

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from keys import tokens
+from server.ledger.statement_text import short_reference
 
 pytestmark = pytest.mark.anyio
 FINDING_LINK = re.compile(r'href="/admin/findings/([^"]+)"')
@@ -141,8 +142,11 @@ async def test_statements_list_each_payment_the_total_and_the_transfer_reference
 
     page = await admin.get(base, params={"format": "html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert all(i in page.text for i in ids)
-    assert "23,40 €" in page.text and "11,50 €" in page.text and "34,90 €" in page.text
+    # Each payment by its short reference (the start of its token id), in the shop's language.
+    assert all(short_reference(bytes.fromhex(i)) in page.text for i in ids)
+    assert all(i not in page.text for i in ids)
+    for amount in ("23,40", "11,50", "34,90"):
+        assert f"{amount}\u00a0€" in page.text
     assert reference in page.text and "BE71 0961 2345 6769".replace(" ", "") in page.text.replace(
         " ", ""
     )

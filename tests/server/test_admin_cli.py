@@ -134,7 +134,7 @@ def test_member_import_reads_excel_fr_be_windows_1252_with_a_language_per_row(ad
 
 def test_member_import_of_name_semicolon_email_takes_both_columns(admin):
     init(admin)
-    code, out, err = admin("member", "import", str(FILES / "name-semicolon-email.csv"))
+    code, _out, err = admin("member", "import", str(FILES / "name-semicolon-email.csv"))
     assert code == 0 and "not imported" not in err and "1 member imported, 0 rows refused" in err
     _, listed, _ = admin("member", "list")
     assert [(m["name"], m["email"]) for m in listed] == [("Ada Lovelace", "ada@example.org")]

@@ -143,7 +143,9 @@ async def statement(call: Call) -> Response:
             fmt=fmt,
             now=call.now(),
         )
-    except StatementError:
+    except StatementError as exc:
+        if exc.code != StatementError.code:
+            raise  # the server cannot make it (a font missing): logged, not "no such statement"
         raise NotFound(missing) from None
     media = {
         "csv": "text/csv; charset=utf-8",
