@@ -19,7 +19,7 @@ from keys import keystore
 from keys.cli_args import glue_dash_values
 from server import banking
 from server import config as config_mod
-from server.caisse import member_csv, members, merchants
+from server.caisse import member_csv, member_list, members, merchants
 from server.caisse.keyring import KeyRingError, load_root_key
 from server.caisse.setup import (
     AdminError,
@@ -192,9 +192,18 @@ async def cmd_member_revoke(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_member_list(args: argparse.Namespace, caisse: Caisse) -> int:
+    filters = member_list.Filters(
+        status=args.status, language=args.language, activation=args.activation, search=args.q
+    )
     async with caisse.storage.read() as q:
-        for row in await q.members():
-            out(dict(row))
+        found = await member_list.list_members(q, filters, now())
+    if args.csv:
+        sys.stdout.buffer.write(member_list.to_csv(found, caisse.config.timezone))
+        sys.stdout.flush()
+    else:
+        for member in found:
+            out(member)
+    say(plural(len(found), "member", "members"))
     return 0
 
 
@@ -366,7 +375,17 @@ def parser() -> argparse.ArgumentParser:
         cmd = member.add_parser(name, help=text)
         cmd.add_argument("id")
         cmd.set_defaults(run=run)
-    member.add_parser("list", help="list members").set_defaults(run=cmd_member_list)
+    mlist = member.add_parser("list", help="list members (JSON lines, or --csv), filtered")
+    mlist.add_argument("--status", choices=member_list.STATUSES)
+    mlist.add_argument("--language", choices=members.LANGUAGES, help="of the member's letters")
+    mlist.add_argument(
+        "--activation",
+        choices=member_list.ACTIVATIONS,
+        help="pending: never activated, code still valid; expired: a new letter is needed",
+    )
+    mlist.add_argument("--q", help="search name, e-mail or number (accents ignored)")
+    mlist.add_argument("--csv", action="store_true", help="a CSV for Excel instead of JSON")
+    mlist.set_defaults(run=cmd_member_list)
 
     merchant = sub.add_parser("merchant", help="merchants").add_subparsers(
         dest="merchant_command", required=True

@@ -32,6 +32,7 @@ PAGES: tuple[Page, ...] = (
     Page("/", "dashboard", views_dashboard.dashboard, OPERATOR),
     # members
     Page("/members", "members", views_members.member_list, OPERATOR),
+    Page("/members/export.csv", "member_export", views_members.member_export, OPERATOR),
     Page("/members/new", "member_new", views_members.member_new, OPERATOR),
     Page("/members/new", "member_create", views_members.member_create, OPERATOR, "POST"),
     Page("/members/import", "member_import", views_members.member_import_form, OPERATOR),

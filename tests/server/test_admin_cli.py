@@ -279,3 +279,28 @@ def test_merchant_edit_and_an_iban_whose_bank_no_registry_knows(admin):
     assert listed[0]["iban"] == "BE95510000000158" and listed[0]["language"] == "nl"
     code, _, err = admin("merchant", "edit", merchant_id, "--iban", "BE68 5390 0754 7035")
     assert code == 1 and "IBAN" in err
+
+
+def test_member_list_filters_like_the_console_and_writes_a_csv(admin, capsys):
+    init(admin)
+    for name, language in (("Ana", "fr"), ("Bert", "nl"), ("Chloé", None)):
+        args = ["member", "add", "--name", name] + (["--language", language] if language else [])
+        admin(*args)
+    code, listed, err = admin("member", "list", "--language", "nl")
+    assert code == 0 and [m["name"] for m in listed] == ["Bert"] and "1 member" in err
+    _, listed, _ = admin("member", "list", "--activation", "pending", "--q", "chloe")
+    assert [(m["name"], m["status"]) for m in listed] == [("Chloé", "pending")]
+    _, listed, err = admin("member", "list", "--status", "active")
+    assert listed == [] and "0 members" in err
+    with pytest.raises(SystemExit):
+        admin("member", "list", "--status", "gone")
+    capsys.readouterr()
+    assert main(["--data", str(admin.data), *admin.db, "member", "list", "--csv"]) == 0
+    body = capsys.readouterr().out.lstrip("\ufeff")
+    header, *rows = body.splitlines()
+    assert header.startswith("name;email;language;status;member_id")
+    assert sorted(r.split(";")[:3] for r in rows) == [
+        ["Ana", "", "fr"],
+        ["Bert", "", "nl"],
+        ["Chloé", "", ""],
+    ]

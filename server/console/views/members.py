@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import asdict
+from datetime import datetime
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 from starlette.responses import Response
 
 from server.caisse import member_csv, members
+from server.caisse import member_list as listing
 from server.console import lookups
 from server.console.call import Call
 from server.console.forms import Errors, upload
-from server.console.i18n import LANGUAGES
+from server.console.i18n import LANGUAGES, NAMES
 from server.console.member_actions import MAX_IMPORT_ROWS, check_member_fields, csv_error
 from server.console.pagination import paginate
 from server.console.qr import qr_svg
@@ -23,42 +26,91 @@ STATUSES = (MEMBER_ACTIVE, MEMBER_PENDING, MEMBER_REVOKED)
 PAGE_SIZE = 25
 
 
-def folded(text: str | None) -> str:
-    """Lower case without accents: 'Élise' and 'elise' match."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+def _filters(call: Call) -> listing.Filters:
+    """The list's filters from the query string; a value that cannot be one is ignored."""
+    status = call.param("status", 20)
+    language = call.param("language", 5)
+    activation = call.param("activation", 20)
+    return listing.Filters(
+        status=status if status in listing.STATUSES else None,
+        language=language if language in LANGUAGES else None,
+        activation=activation if activation in listing.ACTIVATIONS else None,
+        search=call.param("q", 100) or None,
+    )
+
+
+def _filter_params(filters: listing.Filters) -> str:
+    return urlencode(
+        {
+            "q": filters.search or "",
+            "status": filters.status or "",
+            "language": filters.language or "",
+            "activation": filters.activation or "",
+        }
+    )
 
 
 async def member_list(call: Call) -> Response:
-    query = call.param("q", 100)
-    status = call.param("status", 20)
-    status = status if status in STATUSES else ""
+    filters = _filters(call)
     page = paginate(call.param("page", 6), PAGE_SIZE)
     async with call.ctx.storage.read() as q:
-        if query:
-            needle = folded(query)
-            found = [
-                row
-                for row in await q.console.member_rows(status or None)
-                if needle in folded(row["name"])
-                or needle in folded(row["email"])
-                or row["member_id"].startswith(needle)
-            ]
-            total, rows = len(found), found[page.offset : page.offset + page.size]
-        else:
-            rows, total = await q.console.member_page(
-                status=status or None, limit=page.size, offset=page.offset
-            )
+        found = await listing.list_members(q, filters, call.now())
+    found.reverse()  # newest first
     return call.render(
         "members.html",
         {
-            "rows": rows,
-            "q": query,
-            "status": status,
+            "rows": found[page.offset : page.offset + page.size],
+            "q": filters.search or "",
+            "status": filters.status or "",
+            "language_filter": filters.language or "",
+            "activation": filters.activation or "",
             "statuses": STATUSES,
-            "page": page.with_total(total),
+            "activations": listing.ACTIVATIONS,
+            "filter_params": _filter_params(filters),
+            "page": page.with_total(len(found)),
             "done": call.param("done", 40),
         },
+    )
+
+
+async def member_export(call: Call) -> Response:
+    """The members of the list's filters as a CSV file (Excel, fr-BE and nl-BE)."""
+    filters = _filters(call)
+    async with call.ctx.storage.read() as q:
+        found = await listing.list_members(q, filters, call.now())
+    titles = {
+        "name": call._("name"),
+        "email": call._("e-mail"),
+        "language": call._("language"),
+        "status": call._("status"),
+        "member_id": call._("number"),
+        "created_at": call._("added"),
+        "activated_at": call._("wallet activated"),
+        "revoked_at": call._("revoked"),
+        "code_expires_at": call._("activation code valid until"),
+    }
+    statuses = {
+        MEMBER_ACTIVE: call._("active"),
+        MEMBER_PENDING: call._("waiting for activation"),
+        MEMBER_REVOKED: call._("revoked"),
+    }
+
+    def words(column: str, value: str) -> str:
+        return statuses.get(value, value) if column == "status" else NAMES.get(value, value)
+
+    body = listing.to_csv(found, call.ctx.config.timezone, titles=titles, words=words)
+    async with call.ctx.storage.transaction() as q:
+        await call.audit(
+            q,
+            "member.export",
+            None,
+            {"members": len(found), **{k: v for k, v in asdict(filters).items() if v}},
+        )
+    day = datetime.fromtimestamp(call.now(), ZoneInfo(call.ctx.config.timezone)).date()
+    return Response(
+        body,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="members-{day}.csv"'},
     )
 
 
@@ -72,7 +124,7 @@ def letter(call: Call, language: str, *, name: str, url: str, code: str) -> Mark
             name=name,
             url=url,
             code=code,
-            caisse=call.ctx.config.caisse,
+            caisse=call.ctx.config.display,
             fmt=pages.formats[language],
             today=call.now(),
             lang=language,
