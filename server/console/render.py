@@ -25,6 +25,7 @@ from server.console.i18n import (
     load_translations,
     pick_language,
 )
+from server.console.words import Words
 from server.languages import gettext_of, ngettext_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -123,6 +124,7 @@ class Pages:
             "languages": [(code, NAMES[code]) for code in LANGUAGES],
             "csrf_token": csrf_token or (user.csrf_token if user else ""),
             "fmt": self.formats[language],
+            "words": Words(_, self.ngettext(language), self.formats[language]),
             "nav": nav,
             "current": _current(request, nav),
             "lang_href": lambda code: _lang_href(request, code),

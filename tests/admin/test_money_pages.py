@@ -90,7 +90,7 @@ async def test_a_fork_is_reviewed_with_its_signed_evidence_and_the_decision_is_a
     assert 'id="d-confirmed" name="decision" value="confirmed" checked' in after.text
 
     audit = await admin.get("/admin/audit", params={"action": "finding.decide"})
-    assert finding_id in audit.text and "decision: confirmed" in audit.text
+    assert finding_id in audit.text and "decision: fraud confirmed" in audit.text
     assert "admin@caisse.example" in audit.text
     assert "reconcile.run" in (await admin.get("/admin/audit")).text
     # The report of the month counts the decided finding.
@@ -194,7 +194,7 @@ async def test_the_monthly_report_shows_the_months_figures_in_each_language(
     assert f'id="spent">{_eur(3490)}' in text
     assert f'id="issued">{_eur(2 * allowance)}' in text
     assert f'id="unspent">{_eur(2 * allowance - 3490)}' in text
-    assert "Épicerie du Coin" in text and "MALFORMED" in text
+    assert "Épicerie du Coin" in text and "not a valid SSA code" in text
     assert f'href="/admin/settlements/{sid}"' in text
     assert f'name="month" type="month" value="{month}"' in text and "data-print" in text
     fr = html.unescape((await admin.get("/admin/report", params={"lang": "fr"})).text)
