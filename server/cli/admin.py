@@ -437,6 +437,18 @@ async def _run(args: argparse.Namespace) -> int:
         return await args.run(args, caisse)
 
 
+def _stdout_closed() -> int:
+    """``ssa-admin member list | head``: the reader has what it wanted; end quietly.
+
+    Whatever is still buffered for the closed pipe goes to /dev/null, so Python's own
+    flush at exit does not complain either (the exit status is SIGPIPE's, as for cat).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(glue_dash_values(argv, DASH_VALUE_OPTIONS))
@@ -445,6 +457,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return asyncio.run(_run(args))
+    except BrokenPipeError:
+        return _stdout_closed()
     except ERRORS as exc:
         say(f"ssa-admin: error: {exc}")
         return 1

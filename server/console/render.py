@@ -77,8 +77,10 @@ NOTICES = {
 
 
 class Pages:
-    def __init__(self, timezone: str) -> None:
+    def __init__(self, timezone: str, *, demo: bool = False, caisse: str = "") -> None:
         self.timezone = timezone
+        self.demo = demo
+        self.caisse = caisse  # the caisse's name for people, in the header
         self.envs: dict[str, Environment] = {}
         self.translations = {lang: load_translations(lang) for lang in LANGUAGES}
         for language in LANGUAGES:
@@ -126,6 +128,8 @@ class Pages:
             "fmt": self.formats[language],
             "words": Words(_, self.ngettext(language), self.formats[language]),
             "nav": nav,
+            "demo": self.demo,
+            "caisse_name": self.caisse,
             "current": _current(request, nav),
             "lang_href": lambda code: _lang_href(request, code),
             "notice": _(NOTICES[done]) if done in NOTICES else "",

@@ -291,6 +291,16 @@ class Queries:
             subject_id,
         )
 
+    async def code_subject(self, code_hash: bytes, kind: str, now: int) -> str | None:
+        """The subject of a code that still works (unused, not expired), without spending it."""
+        return await self.conn.fetchval(
+            "SELECT subject_id FROM codes WHERE code_hash = ? AND kind = ? "
+            "AND used_at IS NULL AND expires_at > ?",
+            code_hash,
+            kind,
+            now,
+        )
+
     async def take_code(self, code_hash: bytes, kind: str, now: int) -> str | None:
         """Spend a valid code once; its subject, or None (unknown, used or expired)."""
         return await self.conn.fetchval(

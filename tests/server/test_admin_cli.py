@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from keys.trust_list import open_trust_list
+from server.caisse import codes
 from server.caisse.setup import open_caisse
 from server.cli.admin import main
 
@@ -213,7 +217,7 @@ def test_a_wrong_passphrase_is_a_clear_error(admin, monkeypatch):
     assert code == 1 and out == [] and "wrong passphrase" in err
 
 
-def test_demo_creates_once_and_prints_fresh_codes_each_run(tmp_path, monkeypatch, capsys):
+def test_demo_keeps_the_printed_codes_while_they_work(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SSA_DATABASE_URL", raising=False)
     data = str(tmp_path / "data")
 
@@ -225,12 +229,26 @@ def test_demo_creates_once_and_prints_fresh_codes_each_run(tmp_path, monkeypatch
     first, err = run("demo")
     assert first[0]["created"] is True
     assert "DEMO passphrase" in err and first[0]["activation_url"] in err
-    second, _ = run("demo")
+    # make run again: the link printed last time still works, and is printed again.
+    second, err = run("demo")
     assert second[0]["created"] is False
-    assert second[0]["activation_code"] != first[0]["activation_code"]
-    assert second[0]["enrollment_code"] != first[0]["enrollment_code"]
+    assert second[0]["activation_code"] == first[0]["activation_code"]
+    assert second[0]["enrollment_code"] == first[0]["enrollment_code"]
+    assert err.count("the same as last time: it still works") == 2
+
+    # The link is used (the wallet activated): the next run prints a new one and says why.
+    async def use(code: str) -> None:
+        async with open_caisse(data, None) as caisse, caisse.storage.transaction() as q:
+            await q.take_code(codes.code_hash(code), "member", 0)  # as a wallet would
+
+    asyncio.run(use(first[0]["activation_code"]))
+    third, err = run("demo")
+    assert third[0]["activation_code"] != first[0]["activation_code"]
+    assert third[0]["enrollment_code"] == first[0]["enrollment_code"]
+    assert "new: the one printed last time was used or expired" in err
     members_, _ = run("member", "list")
     assert len(members_) == 3
+    assert {m["name"] for m in members_} == {"Alice Dubois", "Bram Peeters", "Chloé Martin"}
 
 
 def test_member_edit_corrects_name_email_and_language(admin):
@@ -304,3 +322,20 @@ def test_member_list_filters_like_the_console_and_writes_a_csv(admin, capsys):
         ["Bert", "", "nl"],
         ["Chloé", "", ""],
     ]
+
+
+def test_a_listing_piped_into_head_ends_quietly(admin, tmp_path):
+    init(admin)
+    rows = "".join(f"Membre {n};m{n}@example.org\n" for n in range(500))
+    (tmp_path / "many.csv").write_text("nom;courriel\n" + rows)
+    assert admin("member", "import", str(tmp_path / "many.csv"))[0] == 0
+    env = {**os.environ, "SSA_PASSPHRASE": PASSPHRASE}
+    command = [sys.executable, "-m", "server.cli.admin", "--data", str(admin.data), *admin.db]
+    listing = subprocess.Popen(
+        [*command, "member", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert listing.stdout is not None and listing.stdout.readline().startswith(b"{")
+    listing.stdout.close()  # what `| head -1` does once it has its line
+    _, err = listing.communicate(timeout=60)
+    assert b"Traceback" not in err and b"Broken pipe" not in err and b"error" not in err
+    assert listing.returncode == 141

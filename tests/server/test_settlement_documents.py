@@ -84,7 +84,7 @@ async def test_the_sepa_file_validates_against_the_xsd_and_its_control_sum_equal
     refs = [p["reference"] for p in sorted(summary.payouts, key=lambda p: p["merchant_id"])]
     by_shop = dict(zip(sorted(s.merchant_id for s in shops), refs, strict=True))
     assert remittances == {
-        f"Caisse SSA Bruxelles afrekening {sid} tot {until}, 2 betalingen, "
+        f"Caisse SSA Bruxelles vereffening {sid} tot {until}, 2 betalingen, "
         f"{by_shop[shops[0].merchant_id]}",
         f"Caisse SSA Bruxelles settlement {sid} to {until}, 2 payments, "
         f"{by_shop[shops[1].merchant_id]}",

@@ -56,7 +56,9 @@ async def run(call: Call) -> Response:
                 "blocked": len(summary.blocked),
             },
         )
-    return call.render("reconcile_done.html", {"summary": summary})
+    return call.render(
+        "reconcile_done.html", {"summary": summary, "today_included": until is not None}
+    )
 
 
 async def finding(call: Call) -> Response:
