@@ -20,7 +20,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keys import keystore
-from server.api import merchant, public, wallet
+from server.api import home, merchant, public, wallet
 from server.api.errors import HANDLERS
 from server.api.wallet_static import WalletFiles
 from server.caisse.code_throttle import FailureLimiter
@@ -83,7 +83,9 @@ async def _refresh_loop(
 
 def _routes(wallet_dir: Path) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
-        Route("/", public.index),
+        Route("/", home.index),
+        Route("/favicon.ico", home.favicon),
+        Route("/favicon.svg", home.favicon),
         Route("/healthz", public.healthz),
         Route("/api/v1/openapi.json", public.openapi),
         Route("/api/v1/trust-list", public.trust_list, methods=["GET"]),

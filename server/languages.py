@@ -80,6 +80,30 @@ def ngettext_of(catalogue: Translations) -> Callable[..., str]:
     return ngettext
 
 
+def accepted(header: str) -> list[str]:
+    """Languages of an Accept-Language header, best first (two-letter tags)."""
+    ranked = []
+    for position, part in enumerate(header.split(",")[:20]):
+        piece = part.strip().split(";")
+        tag = piece[0].strip().lower()[:2]
+        quality = 1.0
+        for param in piece[1:]:
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag:
+            ranked.append((-quality, position, tag))
+    return [tag for negative_q, _, tag in sorted(ranked) if negative_q < 0]
+
+
+def from_header(header: str) -> str:
+    """The caisse's language a browser asks for first, else French."""
+    return next((tag for tag in accepted(header) if tag in LANGUAGES), DEFAULT)
+
+
 class Formats:
     """Babel formatting for one language, in the caisse's time zone."""
 
@@ -117,10 +141,11 @@ class Formats:
         year, month = (int(x) for x in period.split("-"))
         return format_date(datetime(year, month, 1).date(), "MMMM y", locale=self.locale)
 
-    def short_month(self, period: str) -> str:
-        """'2026-03' → 'mars 26' (a chart's axis)."""
+    def axis_month(self, period: str) -> str:
+        """'2026-03' → 'mars\n2026': a chart's axis label, the year under the month."""
         year, month = (int(x) for x in period.split("-"))
-        return format_date(datetime(year, month, 1).date(), "MMM yy", locale=self.locale)
+        name = format_date(datetime(year, month, 1).date(), "LLL", locale=self.locale)
+        return f"{name}\n{year}"
 
     def iso(self, ts: int | None) -> str:
         return "" if ts is None else datetime.fromtimestamp(ts, self.tz).isoformat()

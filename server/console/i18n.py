@@ -18,6 +18,7 @@ from server.languages import (
     N_,
     NAMES,
     Formats,
+    from_header,
     load_translations,
 )
 
@@ -38,31 +39,9 @@ __all__ = [
 ]
 
 
-def _accepted(header: str) -> list[str]:
-    """Languages of an Accept-Language header, best first."""
-    ranked = []
-    for position, part in enumerate(header.split(",")[:20]):
-        piece = part.strip().split(";")
-        tag = piece[0].strip().lower()[:2]
-        quality = 1.0
-        for param in piece[1:]:
-            name, _, value = param.strip().partition("=")
-            if name == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if tag:
-            ranked.append((-quality, position, tag))
-    return [tag for negative_q, _, tag in sorted(ranked) if negative_q < 0]
-
-
 def pick_language(request: Request) -> str:
     """``?lang=``, else the cookie, else the browser's Accept-Language, else French."""
     for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
         if candidate in LANGUAGES:
             return candidate
-    for tag in _accepted(request.headers.get("accept-language", "")):
-        if tag in LANGUAGES:
-            return tag
-    return DEFAULT
+    return from_header(request.headers.get("accept-language", ""))

@@ -132,6 +132,7 @@ class Pages:
             "caisse_name": self.caisse,
             "current": _current(request, nav),
             "lang_href": lambda code: _lang_href(request, code),
+            "relang": None,
             "notice": _(NOTICES[done]) if done in NOTICES else "",
             "url": lambda name, **params: request.url_for(name, **params).path,
             **(values or {}),
@@ -151,9 +152,17 @@ class Pages:
         return response
 
 
+# Pages that live outside their menu entry's path: the section they belong to.
+SECTIONS = {"settlements": "reconciliation", "findings": "reconciliation", "trust-list": "keys"}
+
+
 def _current(request: Request, nav: list) -> str:
-    """The menu entry of this page: the longest menu path that prefixes it."""
+    """The menu entry of this page: its section, else the longest menu path that prefixes it."""
     path, best, length = request.url.path, "", 0
+    root = request.url_for("dashboard").path
+    section = SECTIONS.get(path[len(root) :].split("/", 1)[0]) if path.startswith(root) else None
+    if section is not None and any(name == section for name, _label, _role in nav):
+        return section
     for name, _label, _role in nav:
         target = request.url_for(name).path
         if (path == target or path.startswith(target.rstrip("/") + "/")) and len(target) > length:

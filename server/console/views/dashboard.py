@@ -44,7 +44,7 @@ async def dashboard(call: Call) -> Response:
     ]
     rows = [(fmt.month(p.name), *money[p.name]) for p in periods]
     chart = bar_chart(
-        rows,
+        [(fmt.axis_month(p.name), *money[p.name]) for p in periods],
         title=call._("Allowances issued and spent per month"),
         description=call._(
             "Bars for the last %(n)s months; the table below gives the same figures.", n=MONTHS

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from starlette.responses import Response
 
-from server.caisse import member_csv, members
+from server.caisse import codes, member_csv, members
 from server.caisse import member_list as listing
 from server.console import lookups
 from server.console.call import Call
@@ -169,6 +169,7 @@ def _code_page(
     call: Call, out: members.ActivationCode, name: str, language: str, *, created: bool
 ) -> Response:
     url = out.activation_url
+    seq = getattr(out, "trust_list_seq", None)  # a re-enrolment's
     return call.render(
         "member_code.html",
         {
@@ -177,11 +178,44 @@ def _code_page(
             "link": url,
             "code": out.activation_code,
             "created": created,
-            "trust_list_seq": getattr(out, "trust_list_seq", None),  # a re-enrolment's
+            "trust_list_seq": seq,
+            "relang": {
+                "action": call.url("member_shown", member_id=out.member_id),
+                "fields": {
+                    "code": out.activation_code,
+                    "created": "yes" if created else "",
+                    "language": language,
+                    "trust_list_seq": seq or "",
+                },
+            },
             "qr": qr_svg(url, label=call._("QR code of the activation link")),
             "letter": letter(call, language, name=name, url=url, code=out.activation_code),
         },
     )
+
+
+async def member_shown(call: Call) -> Response:
+    """The page of a code just made, again (in another language): the code is shown only
+    while it still works for this member, and nothing is changed."""
+    member = await lookups.member(call)
+    code = call.field("code", 40)
+    digest = codes.code_hash(code)
+    subject = None
+    if digest is not None:
+        async with call.ctx.storage.read() as q:
+            subject = await q.code_subject(digest, members.KIND, call.now())
+    if subject != member["member_id"]:
+        raise Conflict(call._("This code no longer works: make a new one on the member's page."))
+    seq = call.field("trust_list_seq", 12)
+    out = members.Reenrolment(
+        member["member_id"],
+        code,
+        members.activation_url(call.ctx.config, code),
+        0,
+        int(seq) if seq.isdigit() else None,
+    )
+    created = call.field("created", 5) == "yes"
+    return _code_page(call, out, member["name"], _language(call), created=created)
 
 
 async def member_detail(call: Call) -> Response:

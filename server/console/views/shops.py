@@ -8,7 +8,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from server import banking
-from server.caisse import merchants
+from server.caisse import codes, merchants
 from server.config import DAY
 from server.console import lookups
 from server.console.call import Call
@@ -160,9 +160,32 @@ def _code_page(
             "code": code,
             "created": created,
             "bic_missing": bic_missing,
+            "relang": {
+                "action": call.url("shop_shown", merchant_id=out.merchant_id),
+                "fields": {"code": code, "created": "yes" if created else ""},
+            },
             "server": call.ctx.config.base_url.rstrip("/"),
             "qr": qr_svg(code, label=call._("QR code of the enrolment code")),
         },
+    )
+
+
+async def shop_shown(call: Call) -> Response:
+    """The page of an enrolment code just made, again (in another language), while the code
+    still works for this shop; nothing is changed."""
+    shop = await lookups.shop(call)
+    code = call.field("code", 40)
+    digest = codes.code_hash(code)
+    subject = None
+    if digest is not None:
+        async with call.ctx.storage.read() as q:
+            subject = await q.code_subject(digest, merchants.KIND, call.now())
+    if subject != shop["merchant_id"]:
+        raise Conflict(call._("This code no longer works: make a new one on the shop's page."))
+    out = merchants.EnrollmentCode(shop["merchant_id"], code)
+    created = call.field("created", 5) == "yes"
+    return _code_page(
+        call, out, shop["name"], created=created, bic_missing=bic_missing(shop["iban"], shop["bic"])
     )
 
 
