@@ -69,6 +69,8 @@ class Config:
     # The caisse as people read it on letters and statements ("Caisse alimentaire de
     # Schaerbeek"); the id above stays the technical one.
     display_name: str | None = None
+    # When and where people find the caisse ("Tuesday 17:00-19:00, Rue Haute 12"), on letters.
+    opening_hours: str | None = None
     # Reconciliation and settlement (docs/reconciliation.md).
     sepa_debtor_name: str | None = None
     sepa_debtor_iban: str | None = None
@@ -143,6 +145,10 @@ def _check(config: Config) -> Config:
         or len(config.display_name) > 100
     ):
         raise ConfigError("display_name must be 1 to 100 characters")
+    if config.opening_hours is not None and (
+        not isinstance(config.opening_hours, str) or len(config.opening_hours) > 300
+    ):
+        raise ConfigError("opening_hours must be a text of at most 300 characters")
     if config.kdf_profile not in ("sensitive", "interactive"):
         raise ConfigError("kdf_profile must be 'sensitive' or 'interactive'")
     _check_settlement(config)
@@ -212,3 +218,31 @@ def save(config: Config) -> None:
     tmp.write_text(json.dumps(config.to_json(), indent=2) + "\n")
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def update(config: Config, changes: dict[str, Any]) -> Config:
+    """Change some settings in ``DIR/config.json`` and return the new configuration.
+
+    Only the keys in ``changes`` are touched (None removes a key: its default applies
+    again); every other line of the file stays as the caisse wrote it, so editing the
+    file by hand and from the console go together. The result is checked like a
+    loaded file, then written atomically.
+    """
+    path = config.data_dir / CONFIG_FILE
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}") from None
+    for key, value in changes.items():
+        if key in ("data_dir", "database_url", "rate_limit"):
+            raise ConfigError(f"{key} cannot be changed this way")
+        if value is None:
+            document.pop(key, None)
+        else:
+            document[key] = value
+    updated = from_json(config.data_dir, document, config.database_url)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return updated

@@ -41,6 +41,7 @@ NAV = (
     ("keys", N_("Keys"), ADMIN),
     ("accounts", N_("Accounts"), ADMIN),
     ("audit", N_("Audit log"), ADMIN),
+    ("settings", N_("Settings"), ADMIN),
 )
 
 # ?done=KEY after an action that redirects: the message shown once on the next page.
@@ -59,6 +60,9 @@ NOTICES = {
     ),
     "member_edited": N_("The member's details are saved."),
     "unchanged": N_("Nothing was changed."),
+    "settings_saved": N_(
+        "The settings are saved: letters, statements and the SEPA file use them now."
+    ),
     "till_revoked": N_(
         "The till is revoked: everything it sends is refused from now on. Make a new "
         "scanner enrolment code to enrol its replacement. Its unsent scans are lost unless "

@@ -18,6 +18,7 @@ from server.console.views import keys as views_keys
 from server.console.views import members as views_members
 from server.console.views import money as views_money
 from server.console.views import report as views_report
+from server.console.views import settings as views_settings
 from server.console.views import shops as views_shops
 from server.console.views import tills as views_tills
 
@@ -104,4 +105,8 @@ PAGES: tuple[Page, ...] = (
     Page(A + "/password", "account_password_form", views_accounts.account_password_form, ADMIN),
     Page(A + "/password", "account_password", views_accounts.account_password, ADMIN, "POST"),
     Page("/audit", "audit", views_audit.audit_view, ADMIN),
+    # the caisse's settings (admins); its logo, printed on letters by operators too
+    Page("/settings", "settings", views_settings.settings_form, ADMIN),
+    Page("/settings", "settings_save", views_settings.settings_save, ADMIN, "POST"),
+    Page("/settings/logo.png", "logo", views_settings.logo, OPERATOR),
 )

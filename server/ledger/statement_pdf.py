@@ -48,7 +48,7 @@ def font_file(name: str) -> Path:
     )
 
 
-def render_pdf(t: StatementText, settlement: Any) -> bytes:
+def render_pdf(t: StatementText, settlement: Any, logo: Path | None = None) -> bytes:
     pdf = FPDF(format="A4")
     for (family, style), name in FONTS.items():
         pdf.add_font(family, style, font_file(name))
@@ -58,6 +58,8 @@ def render_pdf(t: StatementText, settlement: Any) -> bytes:
     pdf.set_lang(t.language)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
+    if logo is not None:  # the caisse's logo (at most 600 × 200 px): 50 × 16 mm at most
+        pdf.image(str(logo), x=pdf.w - pdf.r_margin - 50, y=8, w=50, h=16, keep_aspect_ratio=True)
 
     def line(text: str, size: float = 10, style: str = "") -> None:
         pdf.set_font("DejaVu", style, size)

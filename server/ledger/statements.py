@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.caisse.settings import logo_path
 from server.config import Config
 from server.errors import DomainError
 from server.ledger import pages
@@ -78,7 +79,9 @@ def render(
     if fmt == "pdf":
         from server.ledger.statement_pdf import render_pdf  # fpdf2 is loaded only for a PDF
 
-        return render_pdf(statement_text(config, settlement, payout, items, language), settlement)
+        text = statement_text(config, settlement, payout, items, language)
+        logo = logo_path(config) if config.data_dir is not None else None
+        return render_pdf(text, settlement, logo)
     if fmt == "html":
         text = statement_text(config, settlement, payout, items, language)
         return pages.render("statement.html", text.language, t=text, s=settlement).encode()

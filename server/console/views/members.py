@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from starlette.responses import Response
 
-from server.caisse import codes, member_csv, members
+from server.caisse import codes, member_csv, members, settings
 from server.caisse import member_list as listing
 from server.console import lookups
 from server.console.call import Call
@@ -125,6 +125,9 @@ def letter(call: Call, language: str, *, name: str, url: str, code: str) -> Mark
             url=url,
             code=code,
             caisse=call.ctx.config.display,
+            contact=call.ctx.config.contact,
+            opening_hours=call.ctx.config.opening_hours,
+            logo=call.url("logo") if settings.logo_path(call.ctx.config) else None,
             fmt=pages.formats[language],
             today=call.now(),
             lang=language,
