@@ -14,12 +14,14 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from server import banking
 from server.config import Config, ConfigError, update
 from server.errors import DomainError
 
 EDITABLE = (
+    "base_url",
     "display_name",
     "contact",
     "opening_hours",
@@ -55,6 +57,8 @@ def clean(values: dict[str, str | None]) -> dict[str, str | None]:
         if field not in EDITABLE:
             raise SettingsError(field, f"{field} is not a setting of the console")
         text = (raw or "").strip()
+        if not text and field == "base_url":
+            raise SettingsError(field, "base_url is needed: letters and codes point there")
         if not text:
             out[field] = None
             continue
@@ -63,6 +67,8 @@ def clean(values: dict[str, str | None]) -> dict[str, str | None]:
             text = "\n".join(lines) if field == "opening_hours" else " ".join(lines)
             if len(text) > MAX[field] or any(ord(c) < 32 and c != "\n" for c in text):
                 raise SettingsError(field, f"{field} must be at most {MAX[field]} characters")
+        elif field == "base_url":
+            text = check_base_url(text)
         elif field == "sepa_debtor_iban":
             try:
                 text = str(banking.check_iban(text).compact)
@@ -75,6 +81,41 @@ def clean(values: dict[str, str | None]) -> dict[str, str | None]:
                 raise SettingsError(field, exc.message) from None
         out[field] = text
     return out
+
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def check_base_url(text: str) -> str:
+    """The server's public address: https (plain http only on this machine), no path."""
+    parts = urlsplit(text.strip())
+    host = parts.hostname or ""
+    if (
+        parts.scheme not in ("https", "http")
+        or not host
+        or (parts.scheme == "http" and host not in LOOPBACK)
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username
+        or len(text) > 200
+    ):
+        raise SettingsError(
+            "base_url", "base_url must be https://your.domain (http only for 127.0.0.1)"
+        )
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def base_url_problem(config: Config, seen_host: str | None) -> str | None:
+    """Why letters and codes may point where phones cannot go: 'loopback' (the server's
+    own machine, while the console is opened from elsewhere) or 'http' (no https)."""
+    parts = urlsplit(config.base_url)
+    host = parts.hostname or ""
+    if host in LOOPBACK and seen_host and seen_host not in LOOPBACK:
+        return "loopback"
+    if parts.scheme == "http" and host not in LOOPBACK:
+        return "http"
+    return None
 
 
 def change(config: Config, values: dict[str, str | None]) -> tuple[Config, SettingsChanged]:

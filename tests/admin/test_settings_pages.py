@@ -17,6 +17,7 @@ from .test_money_pages import _settled
 
 pytestmark = pytest.mark.anyio
 SETTINGS = {
+    "base_url": "https://caisse.example.be/",
     "display_name": "Caisse alimentaire de Schaerbeek",
     "contact": "02 123 45 67 · caisse@example.be",
     "opening_hours": "Mardi 17:00–19:00\nRue Haute 12, 1030 Schaerbeek",
@@ -58,12 +59,15 @@ async def test_the_settings_round_trip_through_config_json(admin, operator, acco
     assert 'value="BE68 5390 0754 7034"' in page.text
     letter = await admin.post("/admin/members/new", {"name": "Ada", "language": "fr"})
     assert "Caisse alimentaire de Schaerbeek —" in letter.text and "02 123 45 67" in letter.text
+    assert 'id="activation-link">https://caisse.example.be/wallet/#activate=' in letter.text
+    assert saved["base_url"] == "https://caisse.example.be"
     assert "Rue Haute 12, 1030 Schaerbeek" in letter.text
     async with accounts.ctx.storage.read() as q:
         (entry,), _ = await q.console.audit_page(limit=5, offset=0, action="settings.edit")
     changes = json.loads(entry["detail"])["changes"]
     assert changes["sepa_debtor_iban"] == [None, "BE68539007547034"]
     assert set(changes) == {f for f, v in SETTINGS.items() if v}
+    assert changes["base_url"] == ["http://127.0.0.1:8000", "https://caisse.example.be"]
     # The same form again writes nothing.
     again = await admin.post("/admin/settings", SETTINGS)
     assert "done=unchanged" in again.headers["location"]
@@ -104,3 +108,13 @@ async def test_the_logo_goes_on_letters_and_statements(admin, operator, accounts
     removed = await admin.post("/admin/settings", {**SETTINGS, "remove_logo": "yes"})
     assert removed.status_code == 303 and not (accounts.cfg.data_dir / "logo.png").exists()
     assert (await operator.get("/admin/settings/logo.png")).status_code == 404
+
+
+async def test_the_dashboard_warns_until_the_public_address_is_set(admin, accounts) -> None:
+    warned = await admin.get("/admin/")  # the console is opened as http://testserver
+    assert "the server's own machine: phones cannot open it" in warned.text
+    for bad in ("http://caisse.example.be", "https://caisse.example.be/wallet", "caisse.be", ""):
+        r = await admin.post("/admin/settings", {**SETTINGS, "base_url": bad})
+        assert r.status_code == 400 and 'href="#f-base_url"' in r.text, bad
+    await admin.post("/admin/settings", SETTINGS)
+    assert "phones cannot open it" not in (await admin.get("/admin/")).text

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
+from server.caisse import settings
 from server.config import DAY
 from server.console import ledger
 from server.console.call import Call
@@ -71,5 +72,7 @@ async def dashboard(call: Call) -> Response:
             "trust_list": latest,
             "trust_list_age_s": None if latest is None else now - latest["issued_at"],
             "ledger": summary,
+            "base_url_problem": settings.base_url_problem(c.config, call.request.url.hostname),
+            "base_url": c.config.base_url,
         },
     )

@@ -17,6 +17,10 @@ FIELDS = settings.EDITABLE
 
 def _messages(call: Call) -> dict[str, str]:
     return {
+        "base_url": call._(
+            "Write the address as people type it, with https:// and no path "
+            "(example: https://caisse.example.be)."
+        ),
         "display_name": call._("At most %(max)s characters, please.", max=100),
         "contact": call._("At most %(max)s characters, please.", max=200),
         "opening_hours": call._("At most %(max)s characters, please.", max=300),
