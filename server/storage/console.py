@@ -226,30 +226,6 @@ class AdminQueries:
 
     # -- members -------------------------------------------------------------------
 
-    async def member_page(
-        self, *, status: str | None, limit: int, offset: int
-    ) -> tuple[list[Row], int]:
-        where, args = (" WHERE status = ?", [status]) if status else ("", [])
-        total = await self.conn.fetchval(f"SELECT COUNT(*) FROM members{where}", *args)
-        rows = await self.conn.fetchall(
-            "SELECT member_id, name, email, status, created_at, activated_at, revoked_at "
-            f"FROM members{where} ORDER BY created_at DESC, member_id LIMIT ? OFFSET ?",
-            *args,
-            limit,
-            offset,
-        )
-        return rows, int(total)
-
-    async def member_rows(self, status: str | None) -> list[Row]:
-        """Every member (of a status), for a search matched in Python: SQLite's ``lower()``
-        knows only ASCII, and volunteers type "elise" for "Élise"."""
-        where, args = (" WHERE status = ?", [status]) if status else ("", [])
-        return await self.conn.fetchall(
-            "SELECT member_id, name, email, status, created_at, activated_at, revoked_at "
-            f"FROM members{where} ORDER BY created_at DESC, member_id",
-            *args,
-        )
-
     async def member_listing(
         self,
         *,
