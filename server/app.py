@@ -21,7 +21,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keys import keystore
-from server.api import democracy, merchant, pages, public, wallet
+from server.api import democracy, home, merchant, pages, public, wallet
 from server.api.errors import HANDLERS
 from server.api.wallet_static import CoreFiles, TillFiles, WalletFiles
 from server.caisse.code_throttle import FailureLimiter
@@ -95,7 +95,9 @@ async def _withdrawals_due(context: AppContext) -> None:
 
 def _routes(wallet_dir: Path, till_dir: Path) -> list[BaseRoute]:
     routes: list[BaseRoute] = [
-        Route("/", public.index),
+        Route("/", home.index),
+        Route("/favicon.ico", home.favicon),
+        Route("/favicon.svg", home.favicon),
         Route("/healthz", public.healthz),
         Route("/api/v1/openapi.json", public.openapi),
         Route("/api/v1/trust-list", public.trust_list, methods=["GET"]),

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from server.banking import is_valid_bic, is_valid_iban
+
 CONFIG_FILE = "config.json"
 DATABASE_ENV = "SSA_DATABASE_URL"
 DAY = 86_400
@@ -65,6 +67,11 @@ class Config:
     till_dir: str | None = None  # the shop's browser till (default: till_pwa/ of the checkout)
     # Whom a shop or a member calls (phone, e-mail): shown on a till the caisse revoked.
     contact: str | None = None
+    # The caisse as people read it on letters and statements ("Caisse alimentaire de
+    # Schaerbeek"); the id above stays the technical one.
+    display_name: str | None = None
+    # When and where people find the caisse ("Tuesday 17:00-19:00, Rue Haute 12"), on letters.
+    opening_hours: str | None = None
     # Reconciliation and settlement (docs/reconciliation.md).
     sepa_debtor_name: str | None = None
     sepa_debtor_iban: str | None = None
@@ -114,6 +121,11 @@ class Config:
         }
         return out
 
+    @property
+    def display(self) -> str:
+        """The caisse's name for people: its display name, else its bank name, else its id."""
+        return self.display_name or self.sepa_debtor_name or self.caisse
+
     def with_(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
@@ -145,6 +157,16 @@ def _check(config: Config) -> Config:
         not isinstance(config.contact, str) or len(config.contact) > 200
     ):
         raise ConfigError("contact must be a text of at most 200 characters")
+    if config.display_name is not None and (
+        not isinstance(config.display_name, str)
+        or not config.display_name.strip()
+        or len(config.display_name) > 100
+    ):
+        raise ConfigError("display_name must be 1 to 100 characters")
+    if config.opening_hours is not None and (
+        not isinstance(config.opening_hours, str) or len(config.opening_hours) > 300
+    ):
+        raise ConfigError("opening_hours must be a text of at most 300 characters")
     if config.kdf_profile not in ("sensitive", "interactive"):
         raise ConfigError("kdf_profile must be 'sensitive' or 'interactive'")
     _check_settlement(config)
@@ -199,17 +221,15 @@ def _check_contributions(config: Config) -> None:
 
 def _check_settlement(config: Config) -> None:
     """The reconciliation policy and the caisse's own bank account (SEPA debtor)."""
-    from stdnum import bic, iban
-
     if config.settle_conflicts not in ("all", "first"):
         raise ConfigError("settle_conflicts must be 'all' or 'first'")
     if config.block_on_fraud not in ("member", "credential", "none"):
         raise ConfigError("block_on_fraud must be 'member', 'credential' or 'none'")
     if config.sepa_schema not in ("pain.001.001.03", "pain.001.001.09"):
         raise ConfigError("sepa_schema must be 'pain.001.001.03' or 'pain.001.001.09'")
-    if config.sepa_debtor_iban is not None and not iban.is_valid(config.sepa_debtor_iban):
+    if config.sepa_debtor_iban is not None and not is_valid_iban(config.sepa_debtor_iban):
         raise ConfigError("sepa_debtor_iban is not a valid IBAN")
-    if config.sepa_debtor_bic is not None and not bic.is_valid(config.sepa_debtor_bic):
+    if config.sepa_debtor_bic is not None and not is_valid_bic(config.sepa_debtor_bic):
         raise ConfigError("sepa_debtor_bic is not a valid BIC")
     name = config.sepa_debtor_name
     if name is not None and (not isinstance(name, str) or not name.strip() or len(name) > 70):
@@ -262,3 +282,31 @@ def save(config: Config) -> None:
     tmp.write_text(json.dumps(config.to_json(), indent=2) + "\n")
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
+
+
+def update(config: Config, changes: dict[str, Any]) -> Config:
+    """Change some settings in ``DIR/config.json`` and return the new configuration.
+
+    Only the keys in ``changes`` are touched (None removes a key: its default applies
+    again); every other line of the file stays as the caisse wrote it, so editing the
+    file by hand and from the console go together. The result is checked like a
+    loaded file, then written atomically.
+    """
+    path = config.data_dir / CONFIG_FILE
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path} cannot be read: {exc}") from None
+    for key, value in changes.items():
+        if key in ("data_dir", "database_url", "rate_limit"):
+            raise ConfigError(f"{key} cannot be changed this way")
+        if value is None:
+            document.pop(key, None)
+        else:
+            document[key] = value
+    updated = from_json(config.data_dir, document, config.database_url)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return updated

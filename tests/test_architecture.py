@@ -34,7 +34,7 @@ SERVER_LAYERS = {
     "app": 7,
     "cli": 8,
 }
-BASE = {"config", "errors", "log", "periods", "validation"}
+BASE = {"banking", "config", "errors", "languages", "log", "periods", "validation"}
 SIDE_BY_SIDE = {("api", "console"), ("console", "api")}
 
 

@@ -37,17 +37,3 @@ async def healthz(request: Request) -> Response:
 
 async def openapi(request: Request) -> Response:
     return JSONResponse(openapi_document(ctx(request).config.base_url))
-
-
-async def index(request: Request) -> Response:
-    c = ctx(request)
-    return JSONResponse(
-        {
-            "service": "ssa-vouchers caisse server",
-            "caisse": c.config.caisse,
-            "api": "/api/v1/openapi.json",
-            "trust_list": "/api/v1/trust-list",
-            "wallet": "/wallet/",
-            "till": "/till/",
-        }
-    )

@@ -8,11 +8,8 @@ stored only as hashes.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,7 +28,7 @@ from server.storage.core import MEMBER_REVOKED, Queries
 KIND = "member"
 EMAIL = re.compile(r"^[^@\s,;<>]{1,64}@[^@\s,;<>]{1,190}\.[^@\s,;<>]{2,}$")
 MAX_NAME = 200
-CSV_FIELDS = {"name", "email"}
+LANGUAGES = ("fr", "nl", "en")  # of a member's letters (and of the console)
 
 
 class MemberError(DomainError):
@@ -92,6 +89,14 @@ async def _new_code(q: Queries, config: Config, member_id: str, now: int) -> str
     return code
 
 
+def check_language(language: Any) -> str | None:
+    if language is None or language == "":
+        return None
+    if language not in LANGUAGES:
+        raise MemberError(f"language must be one of {', '.join(LANGUAGES)}")
+    return str(language)
+
+
 async def add_member(
     q: Queries,
     config: Config,
@@ -100,9 +105,11 @@ async def add_member(
     email: str | None,
     now: int,
     household_id: int | None = None,
+    language: str | None = None,
 ) -> NewMember:
     """A new member, in ``household_id`` or in a new one-adult household of their own."""
     name, email = check_fields(name, email)
+    language = check_language(language)
     sub = secrets.token_bytes(8)
     member_id = sub.hex()
     await q.insert_member(member_id, sub, name, email, None, now)
@@ -110,6 +117,8 @@ async def add_member(
     household = await households.place_member(
         q, config, member_id, household_id, period=period, now=now
     )
+    if language is not None:
+        await q.console.set_member_language(member_id, language)
     code = await _new_code(q, config, member_id, now)
     return NewMember(member_id, code, activation_url(config, code), household)
 
@@ -127,44 +136,47 @@ async def new_activation_code(
     return ActivationCode(member_id, code, activation_url(config, code))
 
 
-def read_csv(text: str) -> Iterator[tuple[int, dict[str, str] | None, str | None]]:
-    """(line number, row, error) for each data row; a header with ``name`` is required."""
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = {h.strip().lower() for h in (reader.fieldnames or []) if h}
-    except csv.Error as exc:
-        yield 1, None, f"unreadable CSV: {exc}"
-        return
-    if "name" not in header:
-        yield (
-            1,
-            None,
-            "the first line must be a header with a 'name' column (and optionally 'email')",
-        )
-        return
-    try:
-        for row in reader:
-            line = reader.line_num
-            clean = {
-                (k or "").strip().lower(): (v or "").strip()
-                for k, v in row.items()
-                if isinstance(v, str) or v is None
-            }
-            if None in row:
-                yield line, None, "more fields than the header has"
-                continue
-            yield line, clean, None
-    except csv.Error as exc:
-        yield reader.line_num, None, f"unreadable CSV: {exc}"
+@dataclass(frozen=True, slots=True)
+class MemberEdited:
+    """What an edit changed: field → [before, after] (empty when nothing changed)."""
+
+    member_id: str
+    changes: dict[str, list[str | None]]
 
 
-def ignored_columns(text: str) -> list[str]:
-    """Columns of an import that are not stored (a CPAS list may carry more than we keep)."""
-    try:
-        first = next(csv.reader(io.StringIO(text)), [])
-    except csv.Error:
-        return []  # read_csv reports the unreadable header
-    return [h for h in first if h.strip().lower() not in CSV_FIELDS]
+async def edit_member(
+    q: Queries,
+    member_id: str,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+) -> MemberEdited:
+    """Correct a member's name, e-mail ('' removes it) or letter language; None keeps one.
+
+    The member's number, wallet and status do not change: a credential carries
+    none of these details, so nothing is re-signed.
+    """
+    member = await q.member(member_id)
+    if member is None:
+        raise MemberError(f"no member {member_id}")
+    before = {
+        "name": member["name"],
+        "email": member["email"],
+        "language": await q.console.member_language(member_id),
+    }
+    new_name, new_email = check_fields(
+        member["name"] if name is None else name, member["email"] if email is None else email
+    )
+    after = {
+        "name": new_name,
+        "email": new_email,
+        "language": before["language"] if language is None else check_language(language),
+    }
+    changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changes:
+        await q.update_member(member_id, name=new_name, email=new_email, language=after["language"])
+    return MemberEdited(member_id, changes)
 
 
 async def revoke_member(

@@ -18,8 +18,9 @@ from nacl.signing import SigningKey
 
 from keys import keystore
 from keys.cli_args import glue_dash_values
+from server import banking
 from server import config as config_mod
-from server.caisse import members, merchants
+from server.caisse import member_csv, member_list, members, merchants
 from server.caisse.decisions import describe_shop
 from server.caisse.keyring import KeyRingError, load_root_key
 from server.caisse.setup import (
@@ -37,7 +38,7 @@ from server.cli import admin_ledger as admin_cli_ledger
 from server.cli import simulate as cli_simulate
 from server.cli import users as cli_users
 from server.cli import vouchers as cli_vouchers
-from server.cli.output import as_json, now, out, say
+from server.cli.output import as_json, now, out, plural, say
 from server.db.seam import DatabaseError
 from server.storage.core import MERCHANT_ACTIVE, MERCHANT_SUSPENDED
 
@@ -58,7 +59,10 @@ ERRORS = (
 )
 
 # Values that may begin with "-": a base64url key, a free-text note or name.
-DASH_VALUE_OPTIONS = ("--key", "--note", "--name", "--title", "--text", "--seed", "--reason")
+DASH_VALUE_OPTIONS = (
+    "--key", "--note", "--name", "--title", "--text", "--seed", "--reason",
+    "--address", "--hours", "--scope",
+)  # fmt: skip
 
 
 def _root(caisse: Caisse) -> SigningKey:
@@ -111,7 +115,7 @@ async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
         result = await members.add_member(
             q, caisse.config, name=args.name, email=args.email, now=now(),
-            household_id=args.household,
+            household_id=args.household, language=args.language,
         )  # fmt: skip
     out(result)
     say(f"member {result.member_id} added; send them the activation link")
@@ -119,32 +123,60 @@ async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_member_import(args: argparse.Namespace, caisse: Caisse) -> int:
-    try:
-        text = Path(args.file).read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise AdminError(f"{args.file} is not UTF-8 text") from None
-    ignored = members.ignored_columns(text)
-    if ignored:
-        say(f"columns not imported (the caisse keeps only name and email): {', '.join(ignored)}")
+    text, encoding = member_csv.decode(Path(args.file).read_bytes())
+    read = member_csv.read(text)
+    if read.error:
+        out({"line": 1, "error": member_csv.MESSAGES[read.error]})
+        say(f"{args.file}: {member_csv.MESSAGES[read.error]}")
+        return 1
+    delimiter = {"\t": "tab"}.get(read.delimiter, read.delimiter)
+    say(f"{args.file}: {encoding}, fields separated by '{delimiter}'")
+    if read.ignored:
+        say(f"columns not imported (the caisse keeps only name, e-mail and language): "
+            f"{', '.join(read.ignored)}")  # fmt: skip
     good = bad = 0
-    for line, row, error in members.read_csv(text):
-        if row is not None:
+    for item in read.lines:
+        error = member_csv.MESSAGES.get(item.error or "")
+        if item.error == member_csv.UNKNOWN_LANGUAGE:
+            error = f"{error}: {item.language_cell!r}"
+        if error is None:
             try:
-                members.check_fields(row.get("name"), row.get("email"))
                 async with caisse.storage.transaction() as q:
                     result = await members.add_member(
-                        q, caisse.config, name=row["name"], email=row.get("email"), now=now()
+                        q,
+                        caisse.config,
+                        name=item.name,
+                        email=item.email or None,
+                        now=now(),
+                        language=item.language or args.language,
                     )
-                out({"line": line, **as_json(result)})
+                out({"line": item.line, **as_json(result)})
                 good += 1
                 continue
             except members.MemberError as exc:
                 error = str(exc)
-        out({"line": line, "error": error})
-        say(f"line {line}: {error}")
+        out({"line": item.line, "error": error})
+        say(f"line {item.line}: {error}")
         bad += 1
-    say(f"{good} members imported, {bad} rows refused")
+    say(f"{plural(good, 'member imported', 'members imported')}, "
+        f"{plural(bad, 'row refused', 'rows refused')}")  # fmt: skip
     return 1 if bad else 0
+
+
+async def cmd_member_edit(args: argparse.Namespace, caisse: Caisse) -> int:
+    async with caisse.storage.transaction() as q:
+        result = await members.edit_member(
+            q, args.id, name=args.name, email=args.email, language=args.language
+        )
+    out(result)
+    say(_changed(result.changes))
+    return 0
+
+
+def _changed(changes: dict) -> str:
+    if not changes:
+        return "nothing changed"
+    return "changed: " + "; ".join(f"{k} {v[0]!r} -> {v[1]!r}" for k, v in changes.items())
 
 
 async def cmd_member_code(args: argparse.Namespace, caisse: Caisse) -> int:
@@ -173,16 +205,32 @@ async def cmd_member_revoke(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_member_list(args: argparse.Namespace, caisse: Caisse) -> int:
+    filters = member_list.Filters(
+        status=args.status, language=args.language, activation=args.activation, search=args.q
+    )
     async with caisse.storage.read() as q:
-        for row in await q.members():
-            out(dict(row))
+        found = await member_list.list_members(q, filters, now())
+    if args.csv:
+        sys.stdout.buffer.write(member_list.to_csv(found, caisse.config.timezone))
+        sys.stdout.flush()
+    else:
+        for member in found:
+            out(member)
+    say(plural(len(found), "member", "members"))
     return 0
 
 
 async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
         added = await merchants.add_merchant(
-            q, caisse.config, name=args.name, iban=args.iban, bic=args.bic, now=now()
+            q,
+            caisse.config,
+            name=args.name,
+            iban=args.iban,
+            bic=args.bic,
+            now=now(),
+            language=args.language,
+            **{d: getattr(args, d) for d in merchants.DETAILS},
         )
         result = asdict(added)
         if args.address or args.hours or args.scope:
@@ -199,6 +247,32 @@ async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
             )
     out(result)
     say(f"merchant {added.merchant_id} added; enter the code in the shop's scanner")
+    _warn_if_no_bic(args.iban, args.bic, added.merchant_id)
+    return 0
+
+
+def _warn_if_no_bic(iban: str, bic: str | None, merchant_id: str) -> None:
+    try:
+        account = banking.account(iban, bic)
+    except banking.BankError:
+        return
+    if account.bic_missing:
+        say(
+            f"warning: the bank registry does not know the bank of {account.grouped}; "
+            f"ask the shop for its BIC (on its bank statement) and give it with "
+            f"'merchant edit {merchant_id} --bic BIC'"
+        )
+
+
+async def cmd_merchant_edit(args: argparse.Namespace, caisse: Caisse) -> int:
+    fields = {f: getattr(args, f) for f in ("name", "iban", "bic", "language", *merchants.DETAILS)}
+    async with caisse.storage.transaction() as q:
+        result = await merchants.edit_merchant(q, args.id, **fields)
+        shop = await q.merchant(args.id)
+    out(result)
+    say(_changed(result.changes))
+    if shop is not None and "iban" in result.changes:
+        _warn_if_no_bic(shop["iban"], shop["bic"], args.id)
     return 0
 
 
@@ -250,6 +324,13 @@ async def cmd_demo(args: argparse.Namespace) -> int:
 # -- parser -----------------------------------------------------------------------------
 
 
+def _shop_details(cmd: argparse.ArgumentParser) -> None:
+    cmd.add_argument("--language", choices=members.LANGUAGES, help="of the shop's statements")
+    cmd.add_argument("--address")
+    cmd.add_argument("--hours", help="opening hours, e.g. 'Tue-Sat 9:00-18:00'")
+    cmd.add_argument("--scope", help="what members can buy there")
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ssa-admin", description="Administer a caisse.")
     p.add_argument(
@@ -291,10 +372,28 @@ def parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     add.add_argument("--email")
     add.add_argument("--household", type=int, help="household id (default: a new one-adult one)")
+    add.add_argument("--language", choices=members.LANGUAGES, help="of the member's letter")
     add.set_defaults(run=cmd_member_add)
-    imp = member.add_parser("import", help="add members from a CSV file (name[,email])")
+    imp = member.add_parser(
+        "import",
+        help="add members from a CSV file: a header naming name/nom/naam and, if any, "
+        "email/courriel/e-mail and language/langue/taal; ';' or ',' between fields; "
+        "UTF-8 or Windows-1252",
+    )
     imp.add_argument("file")
+    imp.add_argument(
+        "--language",
+        choices=members.LANGUAGES,
+        default="fr",
+        help="letter language of the rows that give none (default fr)",
+    )
     imp.set_defaults(run=cmd_member_import)
+    edit = member.add_parser("edit", help="correct a member's name, e-mail or letter language")
+    edit.add_argument("id")
+    edit.add_argument("--name")
+    edit.add_argument("--email", help="'' removes it")
+    edit.add_argument("--language", choices=members.LANGUAGES)
+    edit.set_defaults(run=cmd_member_edit)
     for name, run, text in (
         ("code", cmd_member_code, "a new activation code (the old phone keeps working)"),
         ("reenrol", cmd_member_reenrol, "lost phone: block the old phone, a new activation code"),
@@ -303,7 +402,17 @@ def parser() -> argparse.ArgumentParser:
         cmd = member.add_parser(name, help=text)
         cmd.add_argument("id")
         cmd.set_defaults(run=run)
-    member.add_parser("list", help="list members").set_defaults(run=cmd_member_list)
+    mlist = member.add_parser("list", help="list members (JSON lines, or --csv), filtered")
+    mlist.add_argument("--status", choices=member_list.STATUSES)
+    mlist.add_argument("--language", choices=members.LANGUAGES, help="of the member's letters")
+    mlist.add_argument(
+        "--activation",
+        choices=member_list.ACTIVATIONS,
+        help="pending: never activated, code still valid; expired: a new letter is needed",
+    )
+    mlist.add_argument("--q", help="search name, e-mail or number (accents ignored)")
+    mlist.add_argument("--csv", action="store_true", help="a CSV for Excel instead of JSON")
+    mlist.set_defaults(run=cmd_member_list)
     admin_cli_democracy.add_member_commands(member)
     cli_vouchers.add_member_commands(member)
 
@@ -314,10 +423,17 @@ def parser() -> argparse.ArgumentParser:
     madd.add_argument("--name", required=True)
     madd.add_argument("--iban", required=True)
     madd.add_argument("--bic")
-    madd.add_argument("--address", help="for the directory of shops")
-    madd.add_argument("--hours", help="opening hours, for the directory")
-    madd.add_argument("--scope", help="the product ranges accepted (default: the whole shop)")
+    _shop_details(madd)
     madd.set_defaults(run=cmd_merchant_add)
+    medit = merchant.add_parser(
+        "edit", help="correct a shop: name, bank account, language, address, hours, scope"
+    )
+    medit.add_argument("id")
+    medit.add_argument("--name")
+    medit.add_argument("--iban", help="a new account (a BIC not given is then dropped)")
+    medit.add_argument("--bic", help="'' removes it")
+    _shop_details(medit)
+    medit.set_defaults(run=cmd_merchant_edit)
     for name, run, text in (
         ("code", cmd_merchant_code, "a new scanner enrolment code"),
         ("suspend", cmd_merchant_status, "suspend a shop"),
@@ -353,6 +469,18 @@ async def _run(args: argparse.Namespace) -> int:
         return await args.run(args, caisse)
 
 
+def _stdout_closed() -> int:
+    """``ssa-admin member list | head``: the reader has what it wanted; end quietly.
+
+    Whatever is still buffered for the closed pipe goes to /dev/null, so Python's own
+    flush at exit does not complain either (the exit status is SIGPIPE's, as for cat).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return 141
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser().parse_args(glue_dash_values(argv, DASH_VALUE_OPTIONS))
@@ -361,6 +489,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return asyncio.run(_run(args))
+    except BrokenPipeError:
+        return _stdout_closed()
     except ERRORS as exc:
         say(f"ssa-admin: error: {exc}")
         return 1

@@ -11,7 +11,7 @@ import argparse
 import os
 import sqlite3
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,7 +23,7 @@ from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
 from server.caisse.vouchers import VoucherError, issue_vouchers
 from server.cli import vouchers as cli_vouchers
-from server.cli.output import now, out, say
+from server.cli.output import money, now, out, plural, say
 from server.ledger import findings as findings_mod
 from server.ledger.detection import KINDS
 from server.ledger.findings import FindingError
@@ -91,10 +91,23 @@ async def cmd_reconcile(args: argparse.Namespace, caisse: Caisse) -> int:
     if summary.settlement_id is None:
         say("nothing to settle")
     else:
+        up_to = datetime.fromtimestamp(summary.until, tz).strftime("%Y-%m-%d %H:%M")
         say(
-            f"settlement {summary.settlement_id}: {summary.payments} payments, "
-            f"{summary.total_cents / 100:.2f} EUR to {len(summary.payouts)} shops; "
-            f"{summary.findings_new} new findings"
+            f"settlement {summary.settlement_id}: "
+            f"{plural(summary.payments, 'payment', 'payments')} scanned before {up_to} settled, "
+            f"{money(summary.total_cents)} to "
+            f"{plural(len(summary.payouts), 'shop', 'shops')}; "
+            f"{plural(summary.findings_new, 'new finding', 'new findings')}"
+        )
+    allowances = plural(summary.examined, "monthly allowance", "monthly allowances")
+    say(
+        f"examined: the payments of {allowances} checked against each other "
+        "(today's included) to find a wallet used twice"
+    )
+    if until is None:
+        say(
+            "today's scans are not settled: a till may not have sent all of today's payments "
+            "yet; the next run after midnight settles them (or give --until tomorrow's date)"
         )
     return 0
 
@@ -116,7 +129,10 @@ async def cmd_payouts_export(args: argparse.Namespace, caisse: Caisse) -> int:
     tmp.write_bytes(export.body)
     os.replace(tmp, path)
     out({**export.to_json(), "file": str(path)})
-    say(f"{path}: {export.transactions} transfers, {export.control_sum_cents / 100:.2f} EUR")
+    say(
+        f"{path}: {plural(export.transactions, 'transfer', 'transfers')}, "
+        f"{money(export.control_sum_cents)}"
+    )
     return 0
 
 

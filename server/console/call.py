@@ -77,6 +77,9 @@ class Call:
     def _(self, message: str, **values: Any) -> str:
         return self.site.pages.gettext(self.language)(message, **values)
 
+    def ngettext(self, singular: str, plural: str, n: int, **values: Any) -> str:
+        return self.site.pages.ngettext(self.language)(singular, plural, n, **values)
+
     def field(self, name: str, max_len: int = 500) -> str:
         return text(self.form, name, max_len=max_len)
 

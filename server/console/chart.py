@@ -12,8 +12,9 @@ from html import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 640, 240
-LEFT, BOTTOM, TOP = 64, 48, 16
+WIDTH, HEIGHT = 640, 272
+LEFT, BOTTOM, TOP = 72, 76, 16
+CHAR_W = 7.2  # an average 12px character, to lay the legend out without overlap
 
 
 def _nice_max(value: int) -> int:
@@ -37,7 +38,7 @@ def bar_chart(
     series: tuple[str, str],
     money: Callable[[int], str],
 ) -> Markup:
-    """Grouped bars: rows of (label, issued cents, spent cents)."""
+    """Grouped bars: rows of (label, issued cents, spent cents); a label may hold a line break."""
     top = _nice_max(max([max(a, b) for _, a, b in rows] or [0]))
     plot_h = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT - 8) / max(len(rows), 1)
@@ -64,13 +65,22 @@ def bar_chart(
                 f'<rect class="bar s{k}" x="{x0 + k * (bar + 4):.1f}" y="{TOP + plot_h - h:.1f}" '
                 f'width="{bar:.1f}" height="{h:.1f}"/>'
             )
-        out.append(
-            f'<text class="axis" x="{x0 + bar + 2:.1f}" y="{HEIGHT - 28}" text-anchor="middle">'
-            f"{escape(label)}</text>"
+        # "mars" above "2026": a label a third of the width of "septembre 2026" fits its slot.
+        middle = x0 + bar + 2
+        lines = label.split("\n")
+        spans = "".join(
+            f'<tspan x="{middle:.1f}" dy="{0 if i == 0 else 14}">{escape(text)}</tspan>'
+            for i, text in enumerate(lines)
         )
+        out.append(
+            f'<text class="axis" x="{middle:.1f}" y="{TOP + plot_h + 18}" '
+            f'text-anchor="middle">{spans}</text>'
+        )
+    x = float(LEFT)
     for k, name in enumerate(series):
-        x = LEFT + k * 170
-        out.append(f'<rect class="bar s{k}" x="{x}" y="{HEIGHT - 10}" width="10" height="10"/>')
-        out.append(f'<text class="legend" x="{x + 14}" y="{HEIGHT - 1}">{escape(name)}</text>')
+        y = HEIGHT - 22
+        out.append(f'<rect class="bar s{k}" x="{x:.1f}" y="{y}" width="12" height="12"/>')
+        out.append(f'<text class="legend" x="{x + 17:.1f}" y="{y + 11}">{escape(name)}</text>')
+        x += 17 + len(name) * CHAR_W + 28
     out.append("</svg>")
     return Markup("".join(out))

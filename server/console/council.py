@@ -13,6 +13,7 @@ accents folded. Pure: the PDF's creation date is the caller's.
 from __future__ import annotations
 
 import itertools
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -32,7 +33,6 @@ from server.console.planning_chart import IN as IN_COLOUR
 from server.console.planning_chart import INK, LINE, ChartRow, axis, money_chart
 from server.console.planning_chart import OUT as OUT_COLOUR
 from server.ledger.simulation import FULL_BP, Result
-from server.ledger.statement_pdf import latin1
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEET = Path(__file__).resolve().parent / "static" / "admin" / "council.css"
@@ -41,6 +41,18 @@ FONT_FILES = {"": "DejaVuSans.ttf", "B": "DejaVuSans-Bold.ttf"}
 
 
 @lru_cache(maxsize=len(LANGUAGES))
+def latin1(text: str) -> str:
+    """What the built-in PDF fonts can draw: Latin-1 kept, accents elsewhere folded."""
+    out = []
+    for ch in text.replace("€", "EUR"):
+        if ord(ch) < 256 and (ch.isprintable() or ch == " "):
+            out.append(ch)
+            continue
+        folded = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
+        out.append("".join(c for c in folded if c.isprintable()) or "?")
+    return "".join(out)
+
+
 def _translations(language: str) -> Translations:
     return load_translations(language)
 

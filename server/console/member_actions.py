@@ -5,7 +5,7 @@ messages for the rules of ``members.check_fields``. (The lost-phone case,
 
 from __future__ import annotations
 
-from server.caisse import members
+from server.caisse import member_csv, members
 from server.console.forms import Errors, Translator
 
 MAX_IMPORT_ROWS = 5000
@@ -30,10 +30,18 @@ def check_member_fields(name: str, email: str, _: Translator, errors: Errors) ->
             errors.add("email", _("This e-mail address is not valid (example: name@example.org)."))
 
 
-def csv_error(message: str, _: Translator) -> str:
-    """The import's structural errors (``members.read_csv``) in the console's language."""
-    if message.startswith("the first line must be a header"):
-        return _("The first line must be a header with a “name” column (and “email” if any).")
-    if message.startswith("more fields"):
+def csv_error(code: str, _: Translator, *, value: str = "") -> str:
+    """The import's errors (``member_csv`` codes) in the console's language."""
+    if code == member_csv.NO_NAME_COLUMN:
+        return _(
+            "The first line must name the columns, one of them the name: “nom”, “naam” or "
+            "“name” (and, if you have them, “courriel”/“e-mail”/“email” and "
+            "“langue”/“taal”/“language”)."
+        )
+    if code == member_csv.EMPTY:
+        return _("The file is empty.")
+    if code == member_csv.MORE_FIELDS:
         return _("This line has more fields than the header.")
+    if code == member_csv.UNKNOWN_LANGUAGE:
+        return _("Unknown language “%(value)s”: write fr, nl or en.", value=value)
     return _("This line cannot be read as CSV.")

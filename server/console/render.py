@@ -25,6 +25,8 @@ from server.console.i18n import (
     load_translations,
     pick_language,
 )
+from server.console.words import Words
+from server.languages import gettext_of, ngettext_of
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -45,6 +47,7 @@ NAV = (
     ("keys", N_("Keys"), ADMIN),
     ("accounts", N_("Accounts"), ADMIN),
     ("audit", N_("Audit log"), ADMIN),
+    ("settings", N_("Settings"), ADMIN),
 )
 
 # ?done=KEY after an action that redirects: the message shown once on the next page.
@@ -56,6 +59,16 @@ NOTICES = {
     ),
     "suspended": N_("The shop is suspended: its scanners can no longer send batches."),
     "resumed": N_("The shop is active again."),
+    "shop_edited": N_("The shop's details are saved."),
+    "shop_edited_no_bic": N_(
+        "The shop's details are saved. The console does not know the bank of this IBAN: "
+        "ask the shop for its BIC (it is on its bank statement) and add it here."
+    ),
+    "member_edited": N_("The member's details are saved."),
+    "unchanged": N_("Nothing was changed."),
+    "settings_saved": N_(
+        "The settings are saved: letters, statements and the SEPA file use them now."
+    ),
     "till_revoked": N_(
         "The till is revoked: everything it sends is refused from now on. Make a new "
         "scanner enrolment code to enrol its replacement. Its unsent scans are lost unless "
@@ -85,8 +98,10 @@ NOTICES = {
 
 
 class Pages:
-    def __init__(self, timezone: str) -> None:
+    def __init__(self, timezone: str, *, demo: bool = False, caisse: str = "") -> None:
         self.timezone = timezone
+        self.demo = demo
+        self.caisse = caisse  # the caisse's name for people, in the header
         self.envs: dict[str, Environment] = {}
         self.translations = {lang: load_translations(lang) for lang in LANGUAGES}
         for language in LANGUAGES:
@@ -104,13 +119,11 @@ class Pages:
 
     def gettext(self, language: str) -> Callable[..., str]:
         """``_(message, **values)`` for Python code, like the templates' new-style gettext."""
-        translations = self.translations[language]
+        return gettext_of(self.translations[language])
 
-        def _(message: str, **values: Any) -> str:
-            text = translations.gettext(message)
-            return text % values if values else text
-
-        return _
+    def ngettext(self, language: str) -> Callable[..., str]:
+        """``ngettext(singular, plural, n, **values)`` for Python code (``%(num)s`` is n)."""
+        return ngettext_of(self.translations[language])
 
     def render(
         self,
@@ -134,9 +147,13 @@ class Pages:
             "languages": [(code, NAMES[code]) for code in LANGUAGES],
             "csrf_token": csrf_token or (user.csrf_token if user else ""),
             "fmt": self.formats[language],
+            "words": Words(_, self.ngettext(language), self.formats[language]),
             "nav": nav,
+            "demo": self.demo,
+            "caisse_name": self.caisse,
             "current": _current(request, nav),
             "lang_href": lambda code: _lang_href(request, code),
+            "relang": None,
             "notice": _(NOTICES[done]) if done in NOTICES else "",
             "url": lambda name, **params: request.url_for(name, **params).path,
             **(values or {}),
@@ -156,9 +173,17 @@ class Pages:
         return response
 
 
+# Pages that live outside their menu entry's path: the section they belong to.
+SECTIONS = {"settlements": "reconciliation", "findings": "reconciliation", "trust-list": "keys"}
+
+
 def _current(request: Request, nav: list) -> str:
-    """The menu entry of this page: the longest menu path that prefixes it."""
+    """The menu entry of this page: its section, else the longest menu path that prefixes it."""
     path, best, length = request.url.path, "", 0
+    root = request.url_for("dashboard").path
+    section = SECTIONS.get(path[len(root) :].split("/", 1)[0]) if path.startswith(root) else None
+    if section is not None and any(name == section for name, _label, _role in nav):
+        return section
     for name, _label, _role in nav:
         target = request.url_for(name).path
         if (path == target or path.startswith(target.rstrip("/") + "/")) and len(target) > length:

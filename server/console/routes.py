@@ -24,6 +24,7 @@ from server.console.views import paper as views_paper
 from server.console.views import planning as views_planning
 from server.console.views import proposals as views_proposals
 from server.console.views import report as views_report
+from server.console.views import settings as views_settings
 from server.console.views import shops as views_shops
 from server.console.views import tills as views_tills
 
@@ -42,6 +43,7 @@ PAGES: tuple[Page, ...] = (
     Page("/", "dashboard", views_dashboard.dashboard, OPERATOR),
     # members
     Page("/members", "members", views_members.member_list, OPERATOR),
+    Page("/members/export.csv", "member_export", views_members.member_export, OPERATOR),
     Page("/members/new", "member_new", views_members.member_new, OPERATOR),
     Page("/members/new", "member_create", views_members.member_create, OPERATOR, "POST"),
     Page("/members/import", "member_import", views_members.member_import_form, OPERATOR),
@@ -60,7 +62,10 @@ PAGES: tuple[Page, ...] = (
         "POST",
     ),
     Page(M, "member", views_members.member_detail, OPERATOR),
+    Page(M + "/edit", "member_edit", views_members.member_edit, OPERATOR),
+    Page(M + "/edit", "member_update", views_members.member_update, OPERATOR, "POST"),
     Page(M + "/code", "member_code", views_members.member_code, OPERATOR, "POST"),
+    Page(M + "/shown", "member_shown", views_members.member_shown, OPERATOR, "POST"),
     Page(M + "/reenrol", "member_reenrol_confirm", views_members.member_reenrol_confirm, OPERATOR),
     Page(M + "/reenrol", "member_reenrol", views_members.member_reenrol, OPERATOR, "POST"),
     Page(M + "/revoke", "member_revoke_confirm", views_members.member_revoke_confirm, OPERATOR),
@@ -80,7 +85,10 @@ PAGES: tuple[Page, ...] = (
     Page("/shops/new", "shop_new", views_shops.shop_new, OPERATOR),
     Page("/shops/new", "shop_create", views_shops.shop_create, OPERATOR, "POST"),
     Page(S, "shop", views_shops.shop_detail, OPERATOR),
+    Page(S + "/edit", "shop_edit", views_shops.shop_edit, OPERATOR),
+    Page(S + "/edit", "shop_update", views_shops.shop_update, OPERATOR, "POST"),
     Page(S + "/code", "shop_code", views_shops.shop_code, OPERATOR, "POST"),
+    Page(S + "/shown", "shop_shown", views_shops.shop_shown, OPERATOR, "POST"),
     Page(S + "/suspend", "shop_suspend", views_shops.shop_suspend, OPERATOR, "POST"),
     Page(S + "/resume", "shop_resume", views_shops.shop_resume, OPERATOR, "POST"),
     Page(S + "/tills/revoke", "till_revoke_confirm", views_tills.revoke_confirm, OPERATOR),
@@ -161,4 +169,8 @@ PAGES: tuple[Page, ...] = (
     Page(A + "/password", "account_password_form", views_accounts.account_password_form, ADMIN),
     Page(A + "/password", "account_password", views_accounts.account_password, ADMIN, "POST"),
     Page("/audit", "audit", views_audit.audit_view, ADMIN),
+    # the caisse's settings (admins); its logo, printed on letters by operators too
+    Page("/settings", "settings", views_settings.settings_form, ADMIN),
+    Page("/settings", "settings_save", views_settings.settings_save, ADMIN, "POST"),
+    Page("/settings/logo.png", "logo", views_settings.logo, OPERATOR),
 )

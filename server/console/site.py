@@ -75,7 +75,7 @@ def create_admin_app(ctx: AppContext) -> Starlette:
     app.state.site = Site(
         ctx=ctx,
         sessions=Sessions(ctx.storage, load_secret(ctx.config.data_dir)),
-        pages=Pages(ctx.config.timezone),
+        pages=Pages(ctx.config.timezone, demo=ctx.config.demo, caisse=ctx.config.display),
         throttle=LoginThrottle(ctx.storage, ctx.clock),
     )
     app.add_middleware(SecurityHeaders)

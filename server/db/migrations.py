@@ -586,6 +586,15 @@ MIGRATIONS: dict[int, list[str]] = {
         """CREATE INDEX vouchers_member ON vouchers (member_id, period)""",
         """CREATE UNIQUE INDEX vouchers_serial ON vouchers (serial)""",
     ],
+    # Shop details (issue 18): the language of a shop's statements and letters, and
+    # what the console edits and a directory may show (address, opening hours, what
+    # the shop sells for the allowance). Free text, all optional.
+    8: [
+        """ALTER TABLE merchants ADD COLUMN language TEXT""",
+        """ALTER TABLE merchants ADD COLUMN address TEXT""",
+        """ALTER TABLE merchants ADD COLUMN hours TEXT""",
+        """ALTER TABLE merchants ADD COLUMN scope TEXT""",
+    ],
 }
 
 

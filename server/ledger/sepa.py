@@ -1,7 +1,8 @@
 """SEPA credit transfers (pain.001) paying the shops of one settlement, with sepaxml.
 
-One transfer per shop with a positive payout; the remittance information names
-the caisse, the settlement and the shop so the shop can match it; the debtor
+One transfer per shop with a positive payout; the remittance information, in
+the shop's language, names the caisse, the settlement, the number of payments
+and the transfer reference so the shop can match it with its statement; the debtor
 is the caisse's own account from ``config.json``. The file is validated
 against the ISO 20022 XSD that sepaxml ships, stored the first time it is
 issued, and the same bytes (same MsgId, so a bank refuses a double upload) are
@@ -11,6 +12,8 @@ returned on every later export of that settlement.
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -22,6 +25,7 @@ from sepaxml import SepaTransfer
 
 from server.config import Config
 from server.errors import DomainError
+from server.languages import DEFAULT, LANGUAGES, ngettext_of, translations
 from server.storage.core import Storage
 
 SEPA_KEY = ""  # issued_documents.merchant_id of a settlement's SEPA file
@@ -71,24 +75,50 @@ def msg_id(config: Config, settlement_id: int) -> str:
     return f"SSA-{caisse}-S{settlement_id}"
 
 
-def remittance(config: Config, settlement: Any, payout: Any) -> str:
+# What the SEPA "Latin" character set allows in a transfer's text (EPC guidance);
+# anything else is folded (accents) or becomes a space, so no bank mangles it.
+SEPA_TEXT = re.compile(r"[^A-Za-z0-9/?:().,'+ -]")
+
+
+def sepa_text(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return " ".join(SEPA_TEXT.sub(" ", plain).split())
+
+
+def remittance(config: Config, settlement: Any, payout: Any, language: str | None = None) -> str:
+    """The text the shop reads on its bank statement, in its language (at most 140 characters)."""
+    catalogue = translations(language if language in LANGUAGES else DEFAULT)
     until = datetime.fromtimestamp(settlement["until_ts"], ZoneInfo(config.timezone)).date()
-    return (
-        f"{config.caisse} settlement {settlement['settlement_id']} to {until} "
-        f"{payout['merchant_id']} {payout['payments']} payments {payout['reference']}"
-    )[:140]
+    ngettext = ngettext_of(catalogue)
+    text = ngettext(
+        "%(caisse)s settlement %(settlement)s to %(until)s, %(num)s payment, %(reference)s",
+        "%(caisse)s settlement %(settlement)s to %(until)s, %(num)s payments, %(reference)s",
+        int(payout["payments"]),
+        caisse=config.display,
+        settlement=settlement["settlement_id"],
+        until=until.strftime("%d/%m/%Y"),
+        reference=payout["reference"],
+    )
+    return sepa_text(text)[:140]
 
 
 def build(
-    config: Config, settlement: Any, payouts: list, execution_date: date
+    config: Config,
+    settlement: Any,
+    payouts: list,
+    execution_date: date,
+    languages: dict[str, str | None] | None = None,
 ) -> tuple[bytes, int, int]:
-    """(XML, transactions, control sum in cents); sepaxml validates it against the XSD."""
+    """(XML, transactions, control sum in cents); sepaxml validates it against the XSD.
+
+    ``languages``: each shop's language (merchant id → code), for its transfer's text.
+    """
     if not (config.sepa_debtor_name and config.sepa_debtor_iban):
         raise SepaError(
             "set sepa_debtor_name, sepa_debtor_iban (and sepa_debtor_bic) in config.json"
         )
     debtor: dict[str, Any] = {
-        "name": config.sepa_debtor_name,
+        "name": sepa_text(config.sepa_debtor_name)[:70],
         "IBAN": config.sepa_debtor_iban.replace(" ", "").upper(),
         "batch": True,
         "currency": "EUR",
@@ -96,16 +126,17 @@ def build(
     if config.sepa_debtor_bic:
         debtor["BIC"] = config.sepa_debtor_bic.replace(" ", "").upper()
     transfer = _Transfer(debtor, config.sepa_schema, msg_id(config, settlement["settlement_id"]))
+    shop_language = languages or {}
     count = total = 0
     for p in payouts:
         if p["amount_cents"] <= 0:
             continue
         payment: dict[str, Any] = {
-            "name": p["name"],
+            "name": sepa_text(p["name"])[:70] or p["merchant_id"],
             "IBAN": p["iban"].replace(" ", "").upper(),
             "amount": int(p["amount_cents"]),
             "execution_date": execution_date,
-            "description": remittance(config, settlement, p),
+            "description": remittance(config, settlement, p, shop_language.get(p["merchant_id"])),
             "endtoend_id": p["reference"],
         }
         if p["bic"]:
@@ -138,11 +169,12 @@ async def export_sepa(
         sid = settlement["settlement_id"]
         stored = await q.ledger.document(sid, SEPA_KEY, "sepa")
         payouts = await q.ledger.payouts(sid)
+        languages = {m["merchant_id"]: m["language"] for m in await q.merchants()}
     payable = [p for p in payouts if p["amount_cents"] > 0]
     count, total = len(payable), sum(int(p["amount_cents"]) for p in payable)
     if stored is None:
         day = execution_date or datetime.fromtimestamp(now, ZoneInfo(config.timezone)).date()
-        body, count, total = build(config, settlement, payouts, day)
+        body, count, total = build(config, settlement, payouts, day, languages)
         async with storage.transaction() as q:
             digest = hashlib.sha256(body).digest()
             await q.ledger.insert_document(sid, SEPA_KEY, "sepa", now, digest, body)

@@ -1,101 +1,101 @@
 """The shop statement as a printable PDF (fpdf2): what the HTML statement says, on A4.
 
-Same content as ``server.statements`` (each payment with date, amount and token
-id, the total, the transfer reference) and the same rule: made and stored the
-first time it is issued, then always returned byte for byte as stored. The
-built-in PDF fonts cover Latin-1 only, so amounts read ``EUR`` and any other
-character is written as its closest Latin-1 letter (or ``?``); no font file
-and no system package is needed.
+The same words as the HTML page (``statement_text``: the shop's language, the
+caisse's display name, a short reference and the time of each payment) and the
+same rule: made and stored the first time it is issued, then always returned
+byte for byte as stored. A Unicode font is embedded (DejaVu Sans, from Debian's
+``fonts-dejavu-core``, subset to the characters used), so "Şahin Market —
+Schaerbeek" prints as written.
 """
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from server.config import Config
-from server.ledger.statements import KIND_TITLES, euros, local_time
+from server.ledger.statement_text import StatementText
+from server.ledger.statements import StatementError
 
-_WIDTHS = (34, 100, 28, 20)  # date, token id, amount, status (mm, A4 minus margins)
-
-
-def latin1(text: str) -> str:
-    """What the built-in PDF fonts can draw: Latin-1 kept, accents elsewhere folded."""
-    out = []
-    for ch in text.replace("€", "EUR"):
-        if ord(ch) < 256 and (ch.isprintable() or ch == " "):
-            out.append(ch)
-            continue
-        folded = unicodedata.normalize("NFKD", ch).encode("latin-1", "ignore").decode("latin-1")
-        out.append("".join(c for c in folded if c.isprintable()) or "?")
-    return "".join(out)
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),  # Debian, Ubuntu: fonts-dejavu-core
+    Path("/usr/share/fonts/dejavu"),  # Fedora, Arch
+    Path("/usr/local/share/fonts/dejavu"),
+)
+FONTS = {
+    ("DejaVu", ""): "DejaVuSans.ttf",
+    ("DejaVu", "B"): "DejaVuSans-Bold.ttf",
+    ("DejaVuMono", ""): "DejaVuSansMono.ttf",
+}
+_WIDTHS = (28, 18, 40, 34, 62)  # date, time, payment, amount, status (mm; A4 minus margins)
 
 
-def render_pdf(config: Config, settlement: Any, payout: Any, items: list) -> bytes:
-    tz = ZoneInfo(config.timezone)
+class FontMissing(StatementError):
+    """The statement's font is not installed (Debian: apt-get install fonts-dejavu-core)."""
+
+    code = "FONT_MISSING"
+
+
+def font_file(name: str) -> Path:
+    for folder in FONT_DIRS:
+        if (folder / name).is_file():
+            return folder / name
+    raise FontMissing(
+        f"the font {name} is missing: install fonts-dejavu-core (apt-get install "
+        "fonts-dejavu-core, or run make system-deps)"
+    )
+
+
+def render_pdf(t: StatementText, settlement: Any, logo: Path | None = None) -> bytes:
     pdf = FPDF(format="A4")
+    for (family, style), name in FONTS.items():
+        pdf.add_font(family, style, font_file(name))
     pdf.set_creation_date(datetime.fromtimestamp(settlement["created_at"], UTC))
-    pdf.set_title(latin1(f"Statement {settlement['settlement_id']} - {payout['name']}"))
-    pdf.set_author(latin1(config.sepa_debtor_name or config.caisse))
+    pdf.set_title(f"{t.title} {settlement['settlement_id']} — {t.shop}")
+    pdf.set_author(t.caisse)
+    pdf.set_lang(t.language)
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
+    if logo is not None:  # the caisse's logo (at most 600 × 200 px): 50 × 16 mm at most
+        pdf.image(str(logo), x=pdf.w - pdf.r_margin - 50, y=8, w=50, h=16, keep_aspect_ratio=True)
 
     def line(text: str, size: float = 10, style: str = "") -> None:
-        pdf.set_font("Helvetica", style, size)
-        pdf.multi_cell(0, size * 0.5, latin1(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", style, size)
+        pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
 
-    line("Relevé de paiements / Betalingsoverzicht / Payment statement", 14, "B")
+    line(t.title, 15, "B")
     pdf.ln(2)
-    line(
-        f"{config.sepa_debtor_name or config.caisse} -> {payout['name']} ({payout['merchant_id']})"
-    )
-    until = local_time(settlement["until_ts"], tz)
-    line(f"Settlement {settlement['settlement_id']}, until {until} ({config.timezone})")
-    line(f"Transfer: {euros(payout['amount_cents'])} -> {payout['iban']}")
-    line(f"Reference: {payout['reference']}", 10, "B")
+    line(t.parties, 11, "B")
+    line(t.settlement)
+    line(t.transfer)
+    line(f"{t.reference_label}: {t.reference}", 10, "B")
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 9)
-    for width, title in zip(_WIDTHS, ("Date", "Token", "Amount", "Status"), strict=True):
-        pdf.cell(width, 6, title, border="B", align="R" if title == "Amount" else "L")
+    pdf.set_font("DejaVu", "B", 9)
+    for width, title, align in zip(_WIDTHS, t.columns, "LLLRL", strict=True):
+        pdf.cell(width, 6, title, border="B", align=align)
     pdf.ln()
-    for kind in ("payment", "voucher"):  # phone payments, then paper vouchers apart
-        mine = [i for i in items if i["kind"] == kind]
-        if not mine:
-            continue
-        pdf.set_font("Helvetica", "B", 8)
-        pdf.cell(0, 6, latin1(KIND_TITLES[kind]), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Courier", "", 7)
-        for i in mine:
-            cells = (
-                local_time(i["scanned_at"], tz),
-                bytes(i["token_id"]).hex()[:48],
-                euros(i["amount_cents"]),
-                i["outcome"],
-            )
-            for width, text, align in zip(_WIDTHS, cells, "LLRL", strict=True):
-                pdf.cell(width, 5, latin1(text), align=align)
-            pdf.ln()
-        paid = [i for i in mine if i["outcome"] == "paid"]
-        pdf.set_font("Helvetica", "", 8)
-        pdf.cell(_WIDTHS[0] + _WIDTHS[1], 5, f"({len(paid)})")
-        pdf.cell(_WIDTHS[2], 5, latin1(euros(sum(i["amount_cents"] for i in paid))), align="R")
+    for item in t.lines:
+        cells = (item.date, item.time, item.reference, item.amount, item.status)
+        for n, (width, text, align) in enumerate(zip(_WIDTHS, cells, "LLLRL", strict=True)):
+            pdf.set_font("DejaVuMono" if n == 2 else "DejaVu", "", 9)
+            pdf.cell(width, 5.5, text, align=align)
         pdf.ln()
-    pdf.set_font("Helvetica", "B", 10)
-    pdf.cell(_WIDTHS[0] + _WIDTHS[1], 7, f"Total paid ({payout['payments']})", border="T")
-    pdf.cell(_WIDTHS[2], 7, latin1(euros(payout["amount_cents"])), border="T", align="R")
-    pdf.cell(_WIDTHS[3], 7, "", border="T")
+    pdf.set_font("DejaVu", "B", 10)
+    label = sum(_WIDTHS[:3])
+    pdf.cell(label, 7, t.total_label, border="T")
+    pdf.cell(_WIDTHS[3], 7, t.total, border="T", align="R")
+    pdf.cell(_WIDTHS[4], 7, "", border="T")
     pdf.ln()
-    if payout["withheld"]:
-        pdf.cell(_WIDTHS[0] + _WIDTHS[1], 7, f"Withheld ({payout['withheld']})")
-        pdf.cell(_WIDTHS[2], 7, latin1(euros(payout["withheld_cents"])), align="R")
+    if t.withheld_label and t.withheld:
+        pdf.cell(label, 7, t.withheld_label)
+        pdf.cell(_WIDTHS[3], 7, t.withheld, align="R")
         pdf.ln()
-        line(
-            "Withheld payments conflict with a payment another shop accepted first; the "
-            "caisse reviews them and may release them in a later settlement.",
-            8,
-        )
+    if t.withheld_note:
+        line(t.withheld_note, 8)
+    pdf.ln(3)
+    line(t.footer, 8)
+    if t.contact:
+        line(t.contact, 9)
     return bytes(pdf.output())

@@ -1,7 +1,9 @@
 """Shop statements: per settlement and shop, each payment, the total, the transfer reference.
 
-CSV (``;``-separated, as Belgian spreadsheets expect), a printable HTML page
-(``templates/statement.html``) and a PDF (``statement_pdf``). A statement is
+CSV (``;``-separated, as Belgian spreadsheets expect; fixed English columns for
+programs), and for the shop, in its language, a printable HTML page
+(``templates/statement.html``) and a PDF (``statement_pdf``) that say the same
+words (``statement_text``). A statement is
 stored the first time it is issued and always returned as stored: it never
 changes afterwards, whatever the code or the data do.
 """
@@ -15,9 +17,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server.caisse.settings import logo_path
 from server.config import Config
 from server.errors import DomainError
 from server.ledger import pages
+from server.ledger.statement_text import statement_text
 from server.storage.core import Storage
 
 FORMATS = ("csv", "html", "pdf")
@@ -67,7 +71,8 @@ def local_time(ts: int, tz: ZoneInfo) -> str:
 
 async def statement_data(
     storage: Storage, settlement_id: int, merchant_id: str
-) -> tuple[Any, Any, list]:
+) -> tuple[Any, Any, list, str | None]:
+    """(settlement, the shop's payout line, its items, the shop's language)."""
     async with storage.read() as q:
         settlement = await q.ledger.settlement(settlement_id)
         if settlement is None:
@@ -81,14 +86,29 @@ async def statement_data(
                 f"shop {merchant_id!r:.60} has no line in settlement {settlement_id}"
             )
         items = await q.ledger.items_of(settlement_id, merchant_id)
-    return settlement, payout, items
+        shop = await q.merchant(merchant_id)
+    return settlement, payout, items, None if shop is None else shop["language"]
 
 
-def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) -> bytes:
+def render(
+    fmt: str,
+    config: Config,
+    settlement: Any,
+    payout: Any,
+    items: list,
+    language: str | None = None,
+) -> bytes:
+    """The statement in ``fmt``: CSV for programs (fixed English columns), HTML and PDF
+    for the shop, in its language."""
     if fmt == "pdf":
         from server.ledger.statement_pdf import render_pdf  # fpdf2 is loaded only for a PDF
 
-        return render_pdf(config, settlement, payout, items)
+        text = statement_text(config, settlement, payout, items, language)
+        logo = logo_path(config) if config.data_dir is not None else None
+        return render_pdf(text, settlement, logo)
+    if fmt == "html":
+        text = statement_text(config, settlement, payout, items, language)
+        return pages.render("statement.html", text.language, t=text, s=settlement).encode()
     tz = ZoneInfo(config.timezone)
     rows = [
         {
@@ -102,38 +122,22 @@ def render(fmt: str, config: Config, settlement: Any, payout: Any, items: list) 
         }
         for i in items
     ]
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = csv.DictWriter(out, CSV_COLUMNS, delimiter=";", lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        writer.writerow(
-            {
-                "date": "TOTAL",
-                "token_id": f"{payout['payments']} payments",
-                "amount": euros(payout["amount_cents"]),
-                "amount_cents": payout["amount_cents"],
-                "status": "paid",
-                "reference": payout["reference"],
-                "kind": "",
-            }
-        )
-        return out.getvalue().encode("utf-8")
-    until = local_time(settlement["until_ts"], tz)
-    html = pages.render(
-        "statement.html",
-        s=settlement,
-        p=payout,
-        rows=rows,
-        sections=sections(rows),
-        eur=euros,
-        caisse=config.sepa_debtor_name or config.caisse,
-        until=f"jusqu'au / tot / until {until}",
-        tz=config.timezone,
-        total=euros(payout["amount_cents"]),
-        withheld=euros(payout["withheld_cents"]),
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, delimiter=";", lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    writer.writerow(
+        {
+            "date": "TOTAL",
+            "token_id": f"{payout['payments']} payments",
+            "amount": euros(payout["amount_cents"]),
+            "amount_cents": payout["amount_cents"],
+            "status": "paid",
+            "reference": payout["reference"],
+            "kind": "",
+        }
     )
-    return html.encode("utf-8")
+    return out.getvalue().encode("utf-8")
 
 
 async def statement(

@@ -226,27 +226,37 @@ class AdminQueries:
 
     # -- members -------------------------------------------------------------------
 
-    async def member_page(
-        self, *, status: str | None, limit: int, offset: int
-    ) -> tuple[list[Row], int]:
-        where, args = (" WHERE status = ?", [status]) if status else ("", [])
-        total = await self.conn.fetchval(f"SELECT COUNT(*) FROM members{where}", *args)
-        rows = await self.conn.fetchall(
-            "SELECT member_id, name, email, status, created_at, activated_at, revoked_at "
-            f"FROM members{where} ORDER BY created_at DESC, member_id LIMIT ? OFFSET ?",
-            *args,
-            limit,
-            offset,
-        )
-        return rows, int(total)
-
-    async def member_rows(self, status: str | None) -> list[Row]:
-        """Every member (of a status), for a search matched in Python: SQLite's ``lower()``
-        knows only ASCII, and volunteers type "elise" for "Élise"."""
-        where, args = (" WHERE status = ?", [status]) if status else ("", [])
+    async def member_listing(
+        self,
+        *,
+        status: str | None = None,
+        language: str | None = None,
+        code_expired_at: int | None = None,
+    ) -> list[Row]:
+        """Members for a list or an export, oldest first, with their letter language and
+        when their activation code runs out; ``code_expired_at``: only members who never
+        activated and hold no code still valid at that instant (they need a new letter)."""
+        clauses: list[str] = []
+        args: list[Any] = []
+        if status:
+            clauses.append("m.status = ?")
+            args.append(status)
+        if language:
+            clauses.append("m.language = ?")
+            args.append(language)
+        if code_expired_at is not None:
+            clauses.append(
+                "m.status = 'pending' AND NOT EXISTS (SELECT 1 FROM codes c WHERE c.kind = "
+                "'member' AND c.subject_id = m.member_id AND c.used_at IS NULL AND "
+                "c.expires_at > ?)"
+            )
+            args.append(code_expired_at)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
         return await self.conn.fetchall(
-            "SELECT member_id, name, email, status, created_at, activated_at, revoked_at "
-            f"FROM members{where} ORDER BY created_at DESC, member_id",
+            "SELECT m.member_id, m.name, m.email, m.language, m.status, m.created_at, "
+            "m.activated_at, m.revoked_at, (SELECT MAX(c.expires_at) FROM codes c WHERE "
+            "c.kind = 'member' AND c.subject_id = m.member_id AND c.used_at IS NULL) "
+            f"AS code_expires_at FROM members m{where} ORDER BY m.created_at, m.member_id",
             *args,
         )
 

@@ -64,6 +64,8 @@ _SCAN_COLUMNS = (
     "amount_cents, cumulative_cents, iat, aud, merchant_id, batch_id, scanned_at, "
     "received_at, trust_list_seq, scanner_result"
 )
+_SHOP_DETAILS = "language, address, hours, scope"
+_SHOP_EDITABLE = ("name", "iban", "bic", "language", "address", "hours", "scope")
 _SCAN_TYPES = (
     *("bytea", "bytea", "text", "text", "text", "text", "bytea", "text", "bytea", "bytea"),
     *("bigint", "bigint", "bigint", "bigint", "text", "text", "text", "bigint", "bigint"),
@@ -257,6 +259,18 @@ class Queries:
             member_id,
         )
 
+    async def update_member(
+        self, member_id: str, *, name: str, email: str | None, language: str | None
+    ) -> int:
+        """A member's own details, as the caisse corrects them (never their keys or status)."""
+        return await self.conn.execute(
+            "UPDATE members SET name = ?, email = ?, language = ? WHERE member_id = ?",
+            name,
+            email,
+            language,
+            member_id,
+        )
+
     async def member_by_key(self, public_key: bytes) -> Row | None:
         return await self.conn.fetchone(
             "SELECT member_id, sub, status FROM members WHERE public_key = ?", public_key
@@ -319,6 +333,16 @@ class Queries:
             subject_id,
         )
 
+    async def code_subject(self, code_hash: bytes, kind: str, now: int) -> str | None:
+        """The subject of a code that still works (unused, not expired), without spending it."""
+        return await self.conn.fetchval(
+            "SELECT subject_id FROM codes WHERE code_hash = ? AND kind = ? "
+            "AND used_at IS NULL AND expires_at > ?",
+            code_hash,
+            kind,
+            now,
+        )
+
     async def take_code(self, code_hash: bytes, kind: str, now: int) -> str | None:
         """Spend a valid code once; its subject, or None (unknown, used or expired)."""
         return await self.conn.fetchval(
@@ -348,15 +372,27 @@ class Queries:
 
     async def merchant(self, merchant_id: str) -> Row | None:
         return await self.conn.fetchone(
-            "SELECT merchant_id, name, iban, bic, status, created_at, suspended_at "
-            "FROM merchants WHERE merchant_id = ?",
+            "SELECT merchant_id, name, iban, bic, status, created_at, suspended_at, "
+            f"{_SHOP_DETAILS} FROM merchants WHERE merchant_id = ?",
             merchant_id,
         )
 
     async def merchants(self) -> list[Row]:
         return await self.conn.fetchall(
-            "SELECT merchant_id, name, iban, bic, status, created_at, suspended_at "
-            "FROM merchants ORDER BY created_at, merchant_id"
+            "SELECT merchant_id, name, iban, bic, status, created_at, suspended_at, "
+            f"{_SHOP_DETAILS} FROM merchants ORDER BY created_at, merchant_id"
+        )
+
+    async def update_merchant(self, merchant_id: str, fields: dict[str, str | None]) -> int:
+        """Set a shop's editable fields (name, bank account, details); its id never changes."""
+        names = [name for name in fields if name in _SHOP_EDITABLE]
+        if not names or len(names) != len(fields):
+            raise ValueError(f"not editable: {sorted(set(fields) - set(_SHOP_EDITABLE))}")
+        assignments = ", ".join(f"{name} = ?" for name in names)
+        return await self.conn.execute(
+            f"UPDATE merchants SET {assignments} WHERE merchant_id = ?",
+            *(fields[name] for name in names),
+            merchant_id,
         )
 
     async def set_merchant_status(self, merchant_id: str, status: str, now: int) -> int:

@@ -24,6 +24,7 @@ from tests.conftest import now_s
 from .conftest import ADMIN, OPERATOR, axe_violations, browser_login
 
 ROOT = Path(__file__).resolve().parents[2]
+FILES = ROOT / "tests" / "files" / "members"
 LANG_LOCALES = {"fr": "fr-BE", "nl": "nl-BE", "en": "en-GB"}
 
 
@@ -416,6 +417,8 @@ GET_PAGES = [
     "/admin/report?month=2001-02",
     "/admin/accounts",
     "/admin/accounts/new",
+    "/admin/settings",
+    "/admin/members?activation=expired",
     "/admin/no-such-page",
 ]
 
@@ -464,11 +467,13 @@ def test_every_page_has_no_axe_violation(
     page.goto(url + "/admin/members")
     member_links = page.locator("tbody th a")
     if member_links.count():
-        paths.append(member_links.first.get_attribute("href"))
+        member = member_links.first.get_attribute("href")
+        paths += [member, member + "/edit"]
     page.goto(url + "/admin/shops")
     shop_links = page.locator("tbody th a")
     if shop_links.count():
-        paths.append(shop_links.first.get_attribute("href"))
+        shop = shop_links.first.get_attribute("href")
+        paths += [shop, shop + "/edit"]
     paths += _money_pages(page, url)
     paths += _till_pages(page, url, tills)
     paths += paper
@@ -485,6 +490,68 @@ def test_every_page_has_no_axe_violation(
     page.locator("form.card button[type=submit]").click()
     page.locator("#activation-code").wait_for()
     assert axe_violations(page) == [], "activation code and letter"
+    page.goto(url + "/admin/members/import")
+    page.locator("#f-file").set_input_files(str(FILES / "excel-fr-be-windows-1252.csv"))
+    page.locator("form.card button[type=submit]").click()
+    page.locator("table").wait_for()
+    assert axe_violations(page) == [], "import preview"
+    page.goto(url + f"/?lang={lang}")
+    assert page.locator("html").get_attribute("lang") == lang
+    assert axe_violations(page) == [], "home page"
+    ctx.close()
+
+
+def test_a_saturday_import_edit_and_settings_in_the_browser(browser, console_server) -> None:
+    """An Excel file from the CPAS, a member corrected, a shop whose bank no registry
+    knows, the caisse's name set once: in French, as a volunteer does it."""
+    url = console_server["url"]
+    ctx = browser.new_context(locale="fr-BE", bypass_csp=True, accept_downloads=True)
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    browser_login(page, url, ADMIN)
+
+    page.goto(url + "/admin/members/import?lang=fr")
+    page.locator("#f-file").set_input_files(str(FILES / "excel-fr-be-windows-1252.csv"))
+    page.locator("#f-language").select_option("fr")
+    page.get_by_role("button", name="Vérifier le fichier").click()
+    expect(page.get_by_role("status")).to_contain_text("3 lignes peuvent être importées")
+    assert "Émile Lefèvre" in page.locator("table").inner_text()
+    page.get_by_role("button", name="Importer 3 membres").click()
+    expect(page.locator("h1")).to_contain_text("3 membres importés")
+    assert page.locator("article.letter[lang='nl']").count() == 1  # Zoë's letter, in Dutch
+
+    page.goto(url + "/admin/members?q=zoe")
+    page.get_by_role("link", name="Zoë Dubois").click()
+    page.get_by_role("link", name="Modifier le membre").click()
+    page.locator("#f-email").fill("zoe@example.be")
+    page.get_by_role("button", name="Enregistrer les modifications").click()
+    expect(page.locator(".notice")).to_contain_text("Les données du membre sont enregistrées.")
+    with page.expect_download() as download:
+        page.goto(url + "/admin/members")
+        page.get_by_role("link", name="Télécharger cette liste (CSV pour Excel)").click()
+    exported = Path(download.value.path()).read_bytes().decode("utf-8-sig")
+    assert exported.startswith("nom;courriel;langue") and "zoe@example.be" in exported
+
+    page.goto(url + "/admin/shops/new")
+    page.locator("#f-name").fill("Şahin Market — Schaerbeek")
+    page.locator("#f-iban").fill("BE68 5390 0754 7034")
+    page.get_by_role("button", name="Ajouter le commerce").click()
+    expect(page.locator(".warning")).to_contain_text("ne connaît pas la banque de cet IBAN")
+    assert axe_violations(page) == [], "shop added, BIC unknown"
+
+    page.goto(url + "/admin/settings")
+    page.locator("#f-display_name").fill("Caisse alimentaire de Schaerbeek")
+    page.locator("#f-opening_hours").fill("Mardi 17:00–19:00")
+    page.get_by_role("button", name="Enregistrer les réglages").click()
+    expect(page.locator(".notice")).to_contain_text("Les réglages sont enregistrés")
+    expect(page.locator(".brand")).to_contain_text("Caisse alimentaire de Schaerbeek")
+    assert axe_violations(page) == [], "settings saved"
+    page.goto(url + "/admin/audit")
+    audit = page.locator("tbody").inner_text()
+    assert "réglages de la caisse modifiés" in audit and "données du membre modifiées" in audit
+    assert "settings.edit" not in audit
+    assert errors == []
     ctx.close()
 
 

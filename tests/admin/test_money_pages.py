@@ -11,6 +11,7 @@ import re
 import pytest
 
 from keys import tokens
+from server.ledger.statement_text import short_reference
 
 pytestmark = pytest.mark.anyio
 FINDING_LINK = re.compile(r'href="/admin/findings/([^"]+)"')
@@ -89,7 +90,7 @@ async def test_a_fork_is_reviewed_with_its_signed_evidence_and_the_decision_is_a
     assert 'id="d-confirmed" name="decision" value="confirmed" checked' in after.text
 
     audit = await admin.get("/admin/audit", params={"action": "finding.decide"})
-    assert finding_id in audit.text and "decision: confirmed" in audit.text
+    assert finding_id in audit.text and "decision: fraud confirmed" in audit.text
     assert "admin@caisse.example" in audit.text
     assert "reconcile.run" in (await admin.get("/admin/audit")).text
     # The report of the month counts the decided finding.
@@ -141,8 +142,11 @@ async def test_statements_list_each_payment_the_total_and_the_transfer_reference
 
     page = await admin.get(base, params={"format": "html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert all(i in page.text for i in ids)
-    assert "23,40 €" in page.text and "11,50 €" in page.text and "34,90 €" in page.text
+    # Each payment by its short reference (the start of its token id), in the shop's language.
+    assert all(short_reference(bytes.fromhex(i)) in page.text for i in ids)
+    assert all(i not in page.text for i in ids)
+    for amount in ("23,40", "11,50", "34,90"):
+        assert f"{amount}\u00a0€" in page.text
     assert reference in page.text and "BE71 0961 2345 6769".replace(" ", "") in page.text.replace(
         " ", ""
     )
@@ -190,7 +194,7 @@ async def test_the_monthly_report_shows_the_months_figures_in_each_language(
     assert f'id="received">{_eur(3490)}' in text and f'id="paid">{_eur(3490)}' in text
     assert f'id="issued">{_eur(2 * allowance)}' in text
     assert f'id="unspent">{_eur(2 * allowance - 3490)}' in text
-    assert "Épicerie du Coin" in text and "MALFORMED" in text
+    assert "Épicerie du Coin" in text and "not a valid SSA code" in text
     assert f'href="/admin/settlements/{sid}"' in text
     assert f'name="month" type="month" value="{month}"' in text and "data-print" in text
     fr = html.unescape((await admin.get("/admin/report", params={"lang": "fr"})).text)

@@ -4,15 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import stat
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from keys.trust_list import open_trust_list
+from server.caisse import codes
 from server.caisse.setup import open_caisse
 from server.cli.admin import main
 
 from .conftest import PASSPHRASE
+
+FILES = Path(__file__).resolve().parents[1] / "files" / "members"
 
 
 @pytest.fixture
@@ -101,6 +108,42 @@ def test_member_import_keeps_good_rows_and_reports_bad_ones_by_line(admin, tmp_p
     assert all("national" not in json.dumps(m) for m in listed)
 
 
+def languages_of(admin) -> dict[str, str | None]:
+    async def read():
+        url = admin.db[1] if admin.db else None
+        async with open_caisse(admin.data, url) as caisse, caisse.storage.read() as q:
+            return {
+                m["name"]: await q.console.member_language(m["member_id"])
+                for m in await q.members()
+            }
+
+    return asyncio.run(read())
+
+
+def test_member_import_reads_excel_fr_be_windows_1252_with_a_language_per_row(admin):
+    init(admin)
+    code, out, err = admin("member", "import", str(FILES / "excel-fr-be-windows-1252.csv"),
+                           "--language", "en")  # fmt: skip
+    assert code == 1  # one e-mail is not valid
+    assert [(o["line"], "member_id" in o) for o in out] == [
+        (2, True),
+        (3, True),
+        (4, False),
+        (5, True),
+    ]
+    assert "windows-1252" in err and "';'" in err and "N° dossier CPAS" in err
+    assert "3 members imported, 1 row refused" in err
+    assert languages_of(admin) == {"Émile Lefèvre": "fr", "Zoë Dubois": "nl", "Noël Œuvray": "en"}
+
+
+def test_member_import_of_name_semicolon_email_takes_both_columns(admin):
+    init(admin)
+    code, _out, err = admin("member", "import", str(FILES / "name-semicolon-email.csv"))
+    assert code == 0 and "not imported" not in err and "1 member imported, 0 rows refused" in err
+    _, listed, _ = admin("member", "list")
+    assert [(m["name"], m["email"]) for m in listed] == [("Ada Lovelace", "ada@example.org")]
+
+
 def test_member_import_without_a_name_header_is_refused(admin, tmp_path):
     init(admin)
     csv_file = tmp_path / "bad.csv"
@@ -174,7 +217,7 @@ def test_a_wrong_passphrase_is_a_clear_error(admin, monkeypatch):
     assert code == 1 and out == [] and "wrong passphrase" in err
 
 
-def test_demo_creates_once_and_prints_fresh_codes_each_run(tmp_path, monkeypatch, capsys):
+def test_demo_keeps_the_printed_codes_while_they_work(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SSA_DATABASE_URL", raising=False)
     data = str(tmp_path / "data")
 
@@ -186,9 +229,113 @@ def test_demo_creates_once_and_prints_fresh_codes_each_run(tmp_path, monkeypatch
     first, err = run("demo")
     assert first[0]["created"] is True
     assert "DEMO passphrase" in err and first[0]["activation_url"] in err
-    second, _ = run("demo")
+    # make run again: the link printed last time still works, and is printed again.
+    second, err = run("demo")
     assert second[0]["created"] is False
-    assert second[0]["activation_code"] != first[0]["activation_code"]
-    assert second[0]["enrollment_code"] != first[0]["enrollment_code"]
+    assert second[0]["activation_code"] == first[0]["activation_code"]
+    assert second[0]["enrollment_code"] == first[0]["enrollment_code"]
+    assert err.count("the same as last time: it still works") == 2
+
+    # The link is used (the wallet activated): the next run prints a new one and says why.
+    async def use(code: str) -> None:
+        async with open_caisse(data, None) as caisse, caisse.storage.transaction() as q:
+            await q.take_code(codes.code_hash(code), "member", 0)  # as a wallet would
+
+    asyncio.run(use(first[0]["activation_code"]))
+    third, err = run("demo")
+    assert third[0]["activation_code"] != first[0]["activation_code"]
+    assert third[0]["enrollment_code"] == first[0]["enrollment_code"]
+    assert "new: the one printed last time was used or expired" in err
     members_, _ = run("member", "list")
     assert len(members_) == 3
+    assert {m["name"] for m in members_} == {"Alice Dubois", "Bram Peeters", "Chloé Martin"}
+
+
+def test_member_edit_corrects_name_email_and_language(admin):
+    init(admin)
+    _, out, _ = admin("member", "add", "--name", "Amina", "--email", "a@example.org")
+    member_id = out[0]["member_id"]
+    code, out, err = admin(
+        "member", "edit", member_id, "--name", "Amina Diallo", "--email", "", "--language", "nl"
+    )
+    assert code == 0 and out[0]["changes"] == {
+        "name": ["Amina", "Amina Diallo"],
+        "email": ["a@example.org", None],
+        "language": [None, "nl"],
+    }
+    assert "changed: name 'Amina' -> 'Amina Diallo'" in err
+    code, out, err = admin("member", "edit", member_id, "--name", "Amina Diallo")
+    assert code == 0 and out[0]["changes"] == {} and "nothing changed" in err
+    code, _, err = admin("member", "edit", member_id, "--email", "not-mail")
+    assert code == 1 and "e-mail" in err
+    code, _, err = admin("member", "edit", "0" * 16, "--name", "X")
+    assert code == 1 and "no member" in err
+
+
+def test_merchant_edit_and_an_iban_whose_bank_no_registry_knows(admin):
+    init(admin)
+    code, out, err = admin("merchant", "add", "--name", "Textbook", "--iban", "BE68 5390 0754 7034")
+    assert code == 0, err
+    assert "warning: the bank registry does not know the bank of BE68 5390 0754 7034" in err
+    merchant_id = out[0]["merchant_id"]
+    code, out, err = admin(
+        "merchant", "edit", merchant_id, "--bic", "gkcc be bb", "--language", "nl",
+        "--address", "Rue Haute 1, 1000 Bruxelles", "--hours", "-",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out[0]["changes"]["bic"] == [None, "GKCCBEBB"]
+    assert out[0]["changes"]["hours"] == [None, "-"]
+    # A new account at another bank: the old BIC goes (it would send the money astray).
+    code, out, err = admin("merchant", "edit", merchant_id, "--iban", "BE62 5100 0754 7061")
+    assert code == 0 and out[0]["changes"]["bic"] == ["GKCCBEBB", None]
+    assert "warning" not in err  # the registry knows this bank (VAPEBE22)
+    # Another account at the same bank keeps the BIC.
+    admin("merchant", "edit", merchant_id, "--bic", "VAPEBE22")
+    code, out, err = admin("merchant", "edit", merchant_id, "--iban", "BE95 5100 0000 0158")
+    assert code == 0 and "bic" not in out[0]["changes"], out
+    _, listed, _ = admin("merchant", "list")
+    assert listed[0]["iban"] == "BE95510000000158" and listed[0]["language"] == "nl"
+    code, _, err = admin("merchant", "edit", merchant_id, "--iban", "BE68 5390 0754 7035")
+    assert code == 1 and "IBAN" in err
+
+
+def test_member_list_filters_like_the_console_and_writes_a_csv(admin, capsys):
+    init(admin)
+    for name, language in (("Ana", "fr"), ("Bert", "nl"), ("Chloé", None)):
+        args = ["member", "add", "--name", name] + (["--language", language] if language else [])
+        admin(*args)
+    code, listed, err = admin("member", "list", "--language", "nl")
+    assert code == 0 and [m["name"] for m in listed] == ["Bert"] and "1 member" in err
+    _, listed, _ = admin("member", "list", "--activation", "pending", "--q", "chloe")
+    assert [(m["name"], m["status"]) for m in listed] == [("Chloé", "pending")]
+    _, listed, err = admin("member", "list", "--status", "active")
+    assert listed == [] and "0 members" in err
+    with pytest.raises(SystemExit):
+        admin("member", "list", "--status", "gone")
+    capsys.readouterr()
+    assert main(["--data", str(admin.data), *admin.db, "member", "list", "--csv"]) == 0
+    body = capsys.readouterr().out.lstrip("\ufeff")
+    header, *rows = body.splitlines()
+    assert header.startswith("name;email;language;status;member_id")
+    assert sorted(r.split(";")[:3] for r in rows) == [
+        ["Ana", "", "fr"],
+        ["Bert", "", "nl"],
+        ["Chloé", "", ""],
+    ]
+
+
+def test_a_listing_piped_into_head_ends_quietly(admin, tmp_path):
+    init(admin)
+    rows = "".join(f"Membre {n};m{n}@example.org\n" for n in range(500))
+    (tmp_path / "many.csv").write_text("nom;courriel\n" + rows)
+    assert admin("member", "import", str(tmp_path / "many.csv"))[0] == 0
+    env = {**os.environ, "SSA_PASSPHRASE": PASSPHRASE}
+    command = [sys.executable, "-m", "server.cli.admin", "--data", str(admin.data), *admin.db]
+    listing = subprocess.Popen(
+        [*command, "member", "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert listing.stdout is not None and listing.stdout.readline().startswith(b"{")
+    listing.stdout.close()  # what `| head -1` does once it has its line
+    _, err = listing.communicate(timeout=60)
+    assert b"Traceback" not in err and b"Broken pipe" not in err and b"error" not in err
+    assert listing.returncode == 141

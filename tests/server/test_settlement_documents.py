@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import xmlschema
 
 from keys import tokens
+from server.caisse import merchants
 from server.caisse.keyring import KeyRing
 from server.caisse.vouchers import issue_vouchers
 from server.ledger import findings
@@ -60,7 +63,10 @@ async def first_statement(api, shop, fmt: str, later: int = 0) -> bytes:
 async def test_the_sepa_file_validates_against_the_xsd_and_its_control_sum_equals_the_payouts(
     api, schema
 ):
-    _shops, summary = await settle_three_shops(api)
+    shops, summary = await settle_three_shops(api)
+    async with api.ctx.storage.transaction() as q:
+        await merchants.edit_merchant(q, shops[0].merchant_id, language="nl")
+        await merchants.edit_merchant(q, shops[1].merchant_id, language="en")
     cfg = api.cfg.with_(sepa_schema=schema, **DEBTOR)
     export = await export_sepa(api.ctx.storage, cfg, now=api.now)
     xsd = xmlschema.XMLSchema(str(SCHEMAS_DIR / f"{schema}.xsd"))
@@ -71,8 +77,20 @@ async def test_the_sepa_file_validates_against_the_xsd_and_its_control_sum_equal
     amounts = [Decimal(a.text) for a in doc.iterfind(".//p:CdtTrfTxInf/p:Amt/p:InstdAmt", ns)]
     assert control * 100 == sum(amounts) * 100 == summary.total_cents == export.control_sum_cents
     assert len(amounts) == 3 == export.transactions
-    remittances = [u.text for u in doc.iterfind(".//p:RmtInf/p:Ustrd", ns)]
-    assert all(f"settlement {summary.settlement_id}" in r for r in remittances)
+    remittances = {u.text for u in doc.iterfind(".//p:RmtInf/p:Ustrd", ns)}
+    # In each shop's language (none given: French), naming the caisse as people know it.
+    sid = summary.settlement_id
+    until = datetime.fromtimestamp(summary.until, ZoneInfo(api.cfg.timezone)).strftime("%d/%m/%Y")
+    refs = [p["reference"] for p in sorted(summary.payouts, key=lambda p: p["merchant_id"])]
+    by_shop = dict(zip(sorted(s.merchant_id for s in shops), refs, strict=True))
+    assert remittances == {
+        f"Caisse SSA Bruxelles vereffening {sid} tot {until}, 2 betalingen, "
+        f"{by_shop[shops[0].merchant_id]}",
+        f"Caisse SSA Bruxelles settlement {sid} to {until}, 2 payments, "
+        f"{by_shop[shops[1].merchant_id]}",
+        f"Caisse SSA Bruxelles reglement {sid} au {until}, 2 paiements, "
+        f"{by_shop[shops[2].merchant_id]}",
+    }
     assert {e.text for e in doc.iterfind(".//p:DbtrAcct/p:Id/p:IBAN", ns)} == {"BE62510007547061"}
     # Exported again: the very same file (same MsgId: a bank refuses a second upload).
     assert (await export_sepa(api.ctx.storage, cfg, now=api.now + 999)).body == export.body
@@ -96,7 +114,7 @@ async def test_statements_list_each_payment_with_total_and_reference_and_never_c
     assert rows[-1]["date"] == "TOTAL" and int(rows[-1]["amount_cents"]) == line["amount_cents"]
     assert all(r["reference"] == line["reference"] for r in rows)
     html = await first_statement(api, shop, "html")
-    assert b"20,34 \xe2\x82\xac" in html and line["reference"].encode() in html
+    assert "20,34\u00a0€".encode() in html and line["reference"].encode() in html
     assert "Épicerie n°1".encode() in html
     # Immutable: even if the shop's data changes, the issued statement is returned as issued.
     async with api.ctx.storage.transaction() as q:

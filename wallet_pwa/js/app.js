@@ -524,7 +524,19 @@ function watchUpdates() {
 
 // -- start -------------------------------------------------------------------
 
+// Over plain http on an address other than this phone's own, the browser gives the page
+// no secure context: no service worker, no WebCrypto. That is the address's fault, not
+// the phone's: say so, with the https address to open instead.
+function insecure() {
+  if (window.isSecureContext) return false;
+  applyLanguage();
+  $('screen-welcome').hidden = false;
+  alertMessage('errInsecure', { url: location.href.replace(/^http:/, 'https:') });
+  return true;
+}
+
 async function start() {
+  if (insecure()) return;
   watchUpdates();
   try {
     t = translator((await getMeta('lang')) ?? browserLanguage());

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from server.console.audit_chain import verify_audit_chain
 from server.console.call import Call
 from server.console.pagination import paginate
+from server.console.words import ACTIONS
 
 PAGE_SIZE = 50
 
@@ -30,6 +31,8 @@ async def audit_view(call: Call) -> Response:
             "page": page.with_total(total),
             "actor": actor,
             "action": action,
+            "actions": sorted(ACTIONS, key=lambda a: call._(ACTIONS[a]))
+            + ([action] if action and action not in ACTIONS else []),
             "broken": broken,
         },
     )

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.responses import Response
 
+from server.caisse import settings
 from server.config import DAY
 from server.console import ledger
 from server.console.call import Call
@@ -47,7 +48,7 @@ async def dashboard(call: Call) -> Response:
     ]
     rows = [(fmt.month(p.name), money[p.name][0], *flows[p.name]) for p in periods]
     chart = bar_chart(
-        [(label, issued, received) for label, issued, received, _ in rows],
+        [(fmt.axis_month(p.name), row[1], row[2]) for p, row in zip(periods, rows, strict=True)],
         title=call._("Allowances issued and received by the caisse per month"),
         description=call._(
             "Bars for the last %(n)s months; the table below gives the same figures.", n=MONTHS
@@ -80,5 +81,7 @@ async def dashboard(call: Call) -> Response:
             "trust_list_age_s": None if latest is None else now - latest["issued_at"],
             "ledger": summary,
             "runway_warning": runway_warning,
+            "base_url_problem": settings.base_url_problem(c.config, call.request.url.hostname),
+            "base_url": c.config.base_url,
         },
     )

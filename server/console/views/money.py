@@ -56,7 +56,9 @@ async def run(call: Call) -> Response:
                 "blocked": len(summary.blocked),
             },
         )
-    return call.render("reconcile_done.html", {"summary": summary})
+    return call.render(
+        "reconcile_done.html", {"summary": summary, "today_included": until is not None}
+    )
 
 
 async def finding(call: Call) -> Response:
@@ -143,7 +145,9 @@ async def statement(call: Call) -> Response:
             fmt=fmt,
             now=call.now(),
         )
-    except StatementError:
+    except StatementError as exc:
+        if exc.code != StatementError.code:
+            raise  # the server cannot make it (a font missing): logged, not "no such statement"
         raise NotFound(missing) from None
     media = {
         "csv": "text/csv; charset=utf-8",

@@ -1,4 +1,4 @@
-"""Shops: list, add (enrolment code and its QR), new code, suspend and resume, detail.
+"""Shops: list, add (enrolment code and its QR), edit, new code, suspend and resume, detail.
 
 The detail lists the shop's tills; revoking one is in ``views_tills``.
 """
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from server.caisse import merchants
+from server import banking
+from server.caisse import codes, merchants
 from server.config import DAY
 from server.console import lookups
 from server.console.call import Call
 from server.console.forms import Errors
+from server.console.i18n import LANGUAGES
 from server.console.qr import qr_svg
 from server.console.tills import tills_of
 from server.errors import Conflict
@@ -24,18 +26,32 @@ async def shop_list(call: Call) -> Response:
     return call.render("shops.html", {"rows": rows, "done": call.param("done", 40)})
 
 
-async def shop_new(call: Call) -> Response:
-    return call.render("shop_new.html", {"values": {}, "errors": Errors()})
+FIELDS = ("name", "iban", "bic", "language", "address", "hours", "scope")
 
 
-def _check(call: Call, name: str, iban: str, bic: str, errors: Errors) -> None:
+def _values(call: Call) -> dict[str, str]:
+    values = {
+        "name": call.field("name", 300),
+        "iban": call.field("iban", 60),
+        "bic": call.field("bic", 20),
+        "language": call.field("language", 5),
+    }
+    for detail in merchants.DETAILS:
+        values[detail] = call.field(detail, merchants.MAX_DETAIL + 50)
+    if values["language"] not in LANGUAGES:
+        values["language"] = call.language
+    return values
+
+
+def _check(call: Call, values: dict[str, str], errors: Errors) -> None:
+    name = values["name"]
     if not name or len(name) > merchants.MAX_NAME or any(ord(c) < 32 for c in name):
         errors.add(
             "name",
             call._("Enter the shop's name: 1 to %(max)s characters.", max=merchants.MAX_NAME),
         )
     try:
-        merchants.check_iban(iban)
+        merchants.check_iban(values["iban"])
     except merchants.MerchantError:
         errors.add(
             "iban",
@@ -45,30 +61,96 @@ def _check(call: Call, name: str, iban: str, bic: str, errors: Errors) -> None:
             ),
         )
     try:
-        merchants.check_bic(bic or None)
+        merchants.check_bic(values["bic"] or None)
     except merchants.MerchantError:
         errors.add("bic", call._("This BIC is not valid (example: GKCCBEBB), or leave it empty."))
+    for detail in merchants.DETAILS:
+        try:
+            merchants.check_detail(detail, values[detail])
+        except merchants.MerchantError:
+            errors.add(
+                detail,
+                call._("At most %(max)s characters, please.", max=merchants.MAX_DETAIL),
+            )
+
+
+def bic_missing(iban: str, bic: str | None) -> bool:
+    """The bank of ``iban`` is not in the registry and no BIC is given: warn the volunteer."""
+    try:
+        return banking.account(iban, bic).bic_missing
+    except banking.BankError:
+        return False
+
+
+async def shop_new(call: Call) -> Response:
+    return call.render(
+        "shop_new.html", {"values": {"language": call.language}, "errors": Errors(), "shop": None}
+    )
 
 
 async def shop_create(call: Call) -> Response:
-    name, iban, bic = call.field("name", 300), call.field("iban", 60), call.field("bic", 20)
+    values = _values(call)
     errors = Errors()
-    _check(call, name, iban, bic, errors)
+    _check(call, values, errors)
     if errors:
         return call.render(
-            "shop_new.html",
-            {"values": {"name": name, "iban": iban, "bic": bic}, "errors": errors},
-            status=400,
+            "shop_new.html", {"values": values, "errors": errors, "shop": None}, status=400
         )
     async with call.ctx.storage.transaction() as q:
         out = await merchants.add_merchant(
-            q, call.ctx.config, name=name, iban=iban, bic=bic or None, now=call.now()
+            q,
+            call.ctx.config,
+            name=values["name"],
+            iban=values["iban"],
+            bic=values["bic"] or None,
+            now=call.now(),
+            language=values["language"],
+            **{d: values[d] or None for d in merchants.DETAILS},
         )
         await call.audit(q, "shop.add", out.merchant_id)
-    return _code_page(call, out, name, created=True)
+    return _code_page(
+        call,
+        out,
+        values["name"],
+        created=True,
+        bic_missing=bic_missing(values["iban"], values["bic"] or None),
+    )
 
 
-def _code_page(call: Call, out: merchants.EnrollmentCode, name: str, *, created: bool) -> Response:
+async def shop_edit(call: Call) -> Response:
+    shop = await lookups.shop(call)
+    values = {f: shop[f] or "" for f in FIELDS}
+    values["iban"] = banking.grouped(shop["iban"])
+    return call.render("shop_new.html", {"values": values, "errors": Errors(), "shop": shop})
+
+
+async def shop_update(call: Call) -> Response:
+    shop = await lookups.shop(call)
+    values = _values(call)
+    errors = Errors()
+    _check(call, values, errors)
+    if errors:
+        return call.render(
+            "shop_new.html", {"values": values, "errors": errors, "shop": shop}, status=400
+        )
+    async with call.ctx.storage.transaction() as q:
+        out = await merchants.edit_merchant(q, shop["merchant_id"], **values)
+        if out.changes:
+            await call.audit(q, "shop.edit", shop["merchant_id"], {"changes": out.changes})
+    done = "shop_edited" if out.changes else "unchanged"
+    if bic_missing(values["iban"], values["bic"] or None):
+        done = "shop_edited_no_bic"
+    return call.redirect("shop", done=done, merchant_id=shop["merchant_id"])
+
+
+def _code_page(
+    call: Call,
+    out: merchants.EnrollmentCode,
+    name: str,
+    *,
+    created: bool,
+    bic_missing: bool = False,
+) -> Response:
     code = out.enrollment_code
     return call.render(
         "shop_code.html",
@@ -77,10 +159,36 @@ def _code_page(call: Call, out: merchants.EnrollmentCode, name: str, *, created:
             "name": name,
             "code": code,
             "created": created,
+            "bic_missing": bic_missing,
+            "relang": {
+                "action": call.url("shop_shown", merchant_id=out.merchant_id),
+                "fields": {"code": code, "created": "yes" if created else ""},
+            },
             "server": call.ctx.config.base_url.rstrip("/"),
             # the QR opens the browser till with the code; ssa-scanner enroll --qr reads it too
             "qr": qr_svg(out.enrollment_url, label=call._("QR code of the enrolment code")),
         },
+    )
+
+
+async def shop_shown(call: Call) -> Response:
+    """The page of an enrolment code just made, again (in another language), while the code
+    still works for this shop; nothing is changed."""
+    shop = await lookups.shop(call)
+    code = call.field("code", 40)
+    digest = codes.code_hash(code)
+    subject = None
+    if digest is not None:
+        async with call.ctx.storage.read() as q:
+            subject = await q.code_subject(digest, merchants.KIND, call.now())
+    if subject != shop["merchant_id"]:
+        raise Conflict(call._("This code no longer works: make a new one on the shop's page."))
+    out = merchants.EnrollmentCode(
+        shop["merchant_id"], code, merchants.enrollment_url(call.ctx.config, code)
+    )
+    created = call.field("created", 5) == "yes"
+    return _code_page(
+        call, out, shop["name"], created=created, bic_missing=bic_missing(shop["iban"], shop["bic"])
     )
 
 
@@ -92,10 +200,17 @@ async def shop_detail(call: Call) -> Response:
             merchant_id=shop["merchant_id"], limit=10, offset=0
         )
         rejected = await q.console.rejections_by_code(call.now() - 30 * DAY, shop["merchant_id"])
+    try:
+        account = banking.account(shop["iban"], shop["bic"])
+        bank, registry_bic = account.bank, account.registry_bic
+    except banking.BankError:  # stored before the registry knew better: still shown
+        bank = registry_bic = None
     return call.render(
         "shop.html",
         {
             "shop": shop,
+            "bank": bank,
+            "registry_bic": registry_bic,
             "tills": tills_of(devices),
             "batches": batches,
             "batch_total": total,
