@@ -76,12 +76,16 @@ def render_pdf(t: StatementText, settlement: Any, logo: Path | None = None) -> b
     for width, title, align in zip(_WIDTHS, t.columns, "LLLRL", strict=True):
         pdf.cell(width, 6, title, border="B", align=align)
     pdf.ln()
-    for item in t.lines:
-        cells = (item.date, item.time, item.reference, item.amount, item.status)
-        for n, (width, text, align) in enumerate(zip(_WIDTHS, cells, "LLLRL", strict=True)):
-            pdf.set_font("DejaVuMono" if n == 2 else "DejaVu", "", 9)
-            pdf.cell(width, 5.5, text, align=align)
+    for heading, lines in t.sections:
+        pdf.set_font("DejaVu", "B", 9)
+        pdf.cell(sum(_WIDTHS), 6, heading)
         pdf.ln()
+        for item in lines:
+            cells = (item.date, item.time, item.reference, item.amount, item.status)
+            for n, (width, text, align) in enumerate(zip(_WIDTHS, cells, "LLLRL", strict=True)):
+                pdf.set_font("DejaVuMono" if n == 2 else "DejaVu", "", 9)
+                pdf.cell(width, 5.5, text, align=align)
+            pdf.ln()
     pdf.set_font("DejaVu", "B", 10)
     label = sum(_WIDTHS[:3])
     pdf.cell(label, 7, t.total_label, border="T")

@@ -58,6 +58,8 @@ class StatementText:
     reference: str
     columns: tuple[str, str, str, str, str]
     lines: tuple[Line, ...]
+    # the lines again, phone payments apart from paper vouchers: (heading, lines), none empty
+    sections: tuple[tuple[str, tuple[Line, ...]], ...]
     total_label: str
     total: str
     withheld_label: str | None
@@ -81,6 +83,7 @@ def statement_text(
     )
     statuses = {"paid": _("paid"), "withheld": _("withheld")}
     lines = []
+    by_kind: dict[str, list[Line]] = {"payment": [], "voucher": []}
     for item in items:
         when = datetime.fromtimestamp(item["scanned_at"], tz)
         lines.append(
@@ -92,6 +95,8 @@ def statement_text(
                 status=statuses.get(item["outcome"], item["outcome"]),
             )
         )
+        kind = item["kind"] if "kind" in item.keys() else "payment"  # noqa: SIM118 (rows)
+        by_kind["voucher" if kind == "voucher" else "payment"].append(lines[-1])
     withheld = int(payout["withheld"] or 0)
     return StatementText(
         language=language,
@@ -114,6 +119,14 @@ def statement_text(
         reference=payout["reference"],
         columns=(_("Date"), _("Time"), _("Payment"), _("Amount"), _("Status")),
         lines=tuple(lines),
+        sections=tuple(
+            (title, tuple(found))
+            for title, found in (
+                (_("Phone payments"), by_kind["payment"]),
+                (_("Paper vouchers"), by_kind["voucher"]),
+            )
+            if found
+        ),
         total_label=ngettext(
             "Total paid (%(num)s payment)", "Total paid (%(num)s payments)", payout["payments"]
         ),

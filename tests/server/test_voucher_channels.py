@@ -200,11 +200,12 @@ async def test_the_shops_statement_lists_paper_vouchers_apart(api: Harness) -> N
     assert (await api.upload(shop, scans)).json()["received"] == 2
     summary = await run(api)
     assert summary.total_cents == 1234 + 1000
-    html = (await first_statement(api, shop, "html")).decode()
-    phone_at = html.index("Phone payments")
-    paper_at = html.index("Paper vouchers")
+    html = (await first_statement(api, shop, "html")).decode()  # in the shop's language: fr
+    html = html.replace("\u202f", " ").replace("\xa0", " ")  # Babel's spaces before "€"
+    phone_at = html.index("Paiements par téléphone")
+    paper_at = html.index("Bons papier")
     assert phone_at < html.index("12,34 €") < paper_at < html.index("10,00 €")
     body = (await first_statement(api, shop, "csv")).decode()
     assert ";payment\r\n" in body and ";voucher\r\n" in body
     text = text_of(await first_statement(api, shop, "pdf"))
-    assert text.index("Phone payments") < text.index("Paper vouchers")
+    assert text.index("Paiements par téléphone") < text.index("Bons papier")
