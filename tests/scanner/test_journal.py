@@ -74,3 +74,26 @@ def test_undecodable_input_is_stored_escaped(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite") as journal:
         assert _judge(journal, caisse, "SSA1:\udcff\x00") is ResultCode.MALFORMED
         assert journal.counts() == {"MALFORMED": 1}
+
+
+def test_a_token_with_a_uint_beyond_64_bits_is_malformed_and_stored(tmp_path: Path) -> None:
+    """It used to pass verification and kill the till with OverflowError on insert."""
+    from keys import tokens
+
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member()
+    huge = tokens.to_qr(
+        tokens.encode_payment(
+            credential_cose=member.credential,
+            amount_cents=1,
+            seq=2**63,
+            cumulative_cents=1,
+            iat=NOW,
+            member_key=member.key,
+        )
+    )
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, huge) is ResultCode.MALFORMED
+        assert _judge(journal, caisse, member.pay(100, iat=NOW)) is ResultCode.OK
+        assert journal.counts() == {"MALFORMED": 1, "OK": 1}
+        assert len(journal.pending_batch(NOW).scans) == 2
