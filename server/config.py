@@ -99,7 +99,7 @@ class Config:
 
 
 def _check(config: Config) -> Config:
-    if not CAISSE_ID.match(config.caisse):
+    if not CAISSE_ID.fullmatch(config.caisse):
         raise ConfigError("caisse id must be 2-63 lowercase letters, digits or '-'")
     positive = (
         "allowance_cents",

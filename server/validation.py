@@ -59,7 +59,7 @@ def string(
         raise BadRequest("INVALID_REQUEST", f"'{name}' must be a string")
     if not value or len(value) > max_len:
         raise BadRequest("INVALID_REQUEST", f"'{name}' must be 1 to {max_len} characters")
-    if pattern is not None and not pattern.match(value):
+    if pattern is not None and not pattern.fullmatch(value):
         raise BadRequest("INVALID_REQUEST", f"'{name}' has an invalid format")
     return value
 

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
+from keys.tokens import MAX_UINT
 from server.api.auth import MERCHANT, authenticate
 from server.api.common import code_request, invalid_code
 from server.caisse.merchants import enroll
@@ -55,9 +56,12 @@ def parse_scans(obj: dict, max_scans: int) -> list[Scan]:
             qr = string(item, "qr", max_len=MAX_QR)
             scanned_at = integer(item, "scanned_at", lo=0, hi=MAX_TS)
             result = string(item, "result", max_len=64, pattern=RESULT, required=False)
+            list_seq = None
+            if item.get("trust_list_seq") is not None:  # SSA1 1.1; older tills omit it
+                list_seq = integer(item, "trust_list_seq", lo=0, hi=MAX_UINT)
         except BadRequest as exc:
             raise BadRequest(exc.error, f"scans[{i}]: {exc.message}") from None
-        scans.append(Scan(qr, scanned_at, result))  # type: ignore[arg-type]
+        scans.append(Scan(qr, scanned_at, result, list_seq))  # type: ignore[arg-type]
     return scans
 
 

@@ -39,7 +39,7 @@ async def add_user(
     storage: Storage, *, email: str, password: str, role: str, now: int, actor: str = "cli"
 ) -> AccountSaved:
     email = normalize_email(email)
-    if not EMAIL.match(email):
+    if not EMAIL.fullmatch(email):
         raise AccountError(f"invalid e-mail address {email!r:.80}")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")

@@ -54,7 +54,7 @@ async def account_create(call: Call) -> Response:
     role = call.field("role", 20)
     password, again = _secret(call, "password"), _secret(call, "password2")
     errors = Errors()
-    if not EMAIL.match(email):
+    if not EMAIL.fullmatch(email):
         errors.add("email", call._("Enter an e-mail address, like ana@caisse.example."))
     if role not in ROLES:
         errors.add("role", call._("Choose a role."))
