@@ -14,6 +14,8 @@ import pytest
 
 from keys import tokens
 from server.caisse import members
+from server.ledger import findings
+from server.ledger.detection import SPENT_AFTER_REVOCATION
 
 from .reconcile_helpers import ledger, run
 
@@ -187,7 +189,11 @@ async def test_a_payment_the_till_accepted_with_its_list_is_paid_and_reported(ap
     assert (row["judged_by"], row["trust_list_seq"], row["till_list_seq"]) == ("till", old, old)
     assert row["revoked_by_seq"] == old + 1
     assert "spent after revocation, before the till knew" in row["message"]
-    assert (await run(api)).total_cents == 300
+    summary = await run(api)
+    assert summary.total_cents == 300 and summary.blocked == []
+    [finding] = await findings.list_findings(api.ctx.storage)
+    assert finding.kind == SPENT_AFTER_REVOCATION and finding.amount_cents == 300
+    assert finding.blocked is None
 
 
 async def test_without_the_tills_list_the_list_in_force_at_scan_time_judges(api, clock):
