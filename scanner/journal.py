@@ -236,8 +236,7 @@ class Journal:
             else:
                 batch_id = row[0]
         rows = self._db.execute(
-            "SELECT qr, scanned_at, code, trust_list_seq FROM scans WHERE batch_id = ?"
-            " ORDER BY id",
+            "SELECT qr, scanned_at, code, trust_list_seq FROM scans WHERE batch_id = ? ORDER BY id",
             (batch_id,),
         )
         scans = []
