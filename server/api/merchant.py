@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
 from keys.tokens import MAX_UINT
-from server.api.auth import MERCHANT, authenticate
+from server.api.auth import MERCHANT, authenticate, claimed
 from server.api.common import code_request, invalid_code
 from server.caisse.merchants import enroll
 from server.context import ctx
@@ -68,8 +68,14 @@ def parse_scans(obj: dict, max_scans: int) -> list[Scan]:
 async def upload_batch(request: Request) -> Response:
     """POST /api/v1/merchant/batches (signed by a scanner key) → {batch_id, received, ...}."""
     c = ctx(request)
-    body = await read_body(request, c.config.max_batch_bytes)
     now = c.now()
+
+    async def a_till_of_the_caisse() -> object:
+        return await claimed(request, c.storage, role=MERCHANT, now=now)
+
+    # A body over the normal limit is read only for an enrolled till's fresh header.
+    check = (c.config.max_body_bytes, a_till_of_the_caisse)
+    body = await read_body(request, c.config.max_batch_bytes, check_first=check)
     who = await authenticate(request, body, c.storage, role=MERCHANT, now=now)
     obj = json_object(body)
     batch_id = string(obj, "batch_id", max_len=128, pattern=BATCH_ID)

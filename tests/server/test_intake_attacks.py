@@ -9,10 +9,12 @@ trust list a scan is judged by (SPEC 1.1 §8, and a backdated scan).
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
+from nacl.signing import SigningKey
 
-from keys import tokens
+from keys import signed_request, tokens
 from server.caisse import members
 from server.ledger import findings
 from server.ledger.detection import SPENT_AFTER_REVOCATION
@@ -272,3 +274,42 @@ async def test_a_backlog_sent_as_several_batches_in_a_row_is_judged_at_scan_time
         assert r.json()["received"] == 1, (i, await rows_of(api, f"backlog-{i}", shop))
         clock.advance(1)
     assert len(await ledger(api)) == 0 and (await run(api)).payments == 4
+
+
+# -- 12. what an unknown caller can make the server read; one JSON reading ----------------
+
+
+async def test_a_large_batch_body_is_read_only_for_an_enrolled_tills_fresh_header(api):
+    shop = await api.enroll()
+    stranger = SigningKey.generate()
+    pulled = []
+
+    async def body():
+        for _ in range(64):  # 4 MiB in 64 KiB chunks
+            pulled.append(1)
+            yield b" " * 65_536
+
+    path = "/api/v1/merchant/batches"
+    for key, ts in ((stranger, api.now), (shop.key, api.now - 3600)):
+        pulled.clear()
+        header = signed_request.sign_request(key, "POST", path, b"{}", ts)
+        r = await api.client.post(path, content=body(), headers={"Authorization": header})
+        assert r.status_code == 401, r.text
+        assert len(pulled) <= 2  # about the normal 64 KiB limit, never the 4 MiB
+    pulled.clear()
+    r = await api.client.post(path, content=body(), headers={"Content-Length": str(64 * 65_536)})
+    assert r.status_code == 401 and pulled == []  # declared: refused before any byte
+
+
+async def test_a_json_object_with_a_key_twice_is_refused(api):
+    member, shop = await api.activate(), await api.enroll()
+    qr = member.pay(100, 1, 100, api.now - 5)
+    scans = json.dumps([{"qr": qr, "scanned_at": api.now}])
+    raw = f'{{"batch_id": "dup", "batch_id": "other", "scans": {scans}}}'.encode()
+    r = await api.signed("POST", "/api/v1/merchant/batches", shop.key, raw=raw)
+    assert r.status_code == 400 and r.json()["error"] == "INVALID_JSON"
+    r = await api.client.post(
+        "/api/v1/wallet/activate", content=b'{"code": "A", "code": "B", "public_key": "x"}'
+    )
+    assert r.status_code == 400 and r.json()["error"] == "INVALID_JSON"
+    assert (await api.counts())["scans"] == 0
