@@ -70,15 +70,15 @@ class AccessLog:
             )
 
 
-async def _refresh_loop(
-    trust_lists: TrustLists, clock: Callable[[], float], every_s: float
-) -> None:
+async def _refresh_loop(context: AppContext, every_s: float) -> None:
+    """Re-sign the trust list when due; drop failure counters untouched for a day."""
     while True:
         await asyncio.sleep(every_s)
         try:
-            await trust_lists.current(int(clock()))
+            await context.trust_lists.current(context.now())
+            await context.limiter.forget()
         except Exception:  # keep the loop alive; the next round retries
-            log.exception("trust list refresh failed")
+            log.exception("background refresh failed")
 
 
 def _routes(wallet_dir: Path) -> list[BaseRoute]:
@@ -126,7 +126,7 @@ def create_app(
         await storage.open()
         await trust_lists.current(context.now())
         every = max(1.0, min(3600.0, config.trust_list_refresh_s / 4))
-        task = asyncio.create_task(_refresh_loop(trust_lists, clock, every))
+        task = asyncio.create_task(_refresh_loop(context, every))
         log.info("caisse server ready", extra={"caisse": config.caisse})
         try:
             yield

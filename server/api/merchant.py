@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from keys.signed_request import b64url_encode
 from keys.tokens import MAX_UINT
 from server.api.auth import MERCHANT, authenticate, claimed
-from server.api.common import code_request, invalid_code
+from server.api.common import code_accepted, code_request, invalid_code
 from server.caisse.merchants import enroll
 from server.context import ctx
 from server.errors import BadRequest, PayloadTooLarge
@@ -31,7 +31,8 @@ async def enroll_scanner(request: Request) -> Response:
     async with c.storage.transaction() as q:  # a MerchantError rolls back: the code stays unspent
         merchant_id = await enroll(q, code_hash=code_hash, public_key=public_key, now=now)
     if merchant_id is None:
-        await invalid_code(request, c)
+        invalid_code()
+    await code_accepted(request, c)
     current = await c.trust_lists.current(now)
     return JSONResponse(
         {
