@@ -97,6 +97,17 @@ async def cmd_reconcile(args: argparse.Namespace, caisse: Caisse) -> int:
     return 0
 
 
+def write_private(path: Path, body: bytes) -> None:
+    """Write a file readable by its owner only (0600), atomically: a SEPA file names
+    every shop's account and amount; a statement, a shop's takings."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(body)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 async def cmd_payouts_export(args: argparse.Namespace, caisse: Caisse) -> int:
     try:
         execution = date.fromisoformat(args.execution_date) if args.execution_date else None
@@ -110,9 +121,7 @@ async def cmd_payouts_export(args: argparse.Namespace, caisse: Caisse) -> int:
         execution_date=execution,
     )
     path = Path(args.sepa)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(export.body)
-    os.replace(tmp, path)
+    write_private(path, export.body)
     out({**export.to_json(), "file": str(path)})
     say(f"{path}: {export.transactions} transfers, {export.control_sum_cents / 100:.2f} EUR")
     return 0
@@ -153,7 +162,7 @@ async def cmd_statements(args: argparse.Namespace, caisse: Caisse) -> int:
             now=now(),
         )
         path = folder / f"statement-{args.settlement}-{shop}.{args.format}"
-        path.write_bytes(body)
+        write_private(path, body)
         out({"settlement_id": args.settlement, "merchant_id": shop, "file": str(path)})
     return 0
 

@@ -1,6 +1,7 @@
 """SEPA credit transfers (pain.001) paying the shops of one settlement, with sepaxml.
 
-One transfer per shop with a positive payout; the remittance information names
+One transfer per shop with a positive payout; names and remittance text are
+reduced to the EPC basic Latin set every bank accepts; the remittance information names
 the caisse, the settlement and the shop so the shop can match it; the debtor
 is the caisse's own account from ``config.json``. The file is validated
 against the ISO 20022 XSD that sepaxml ships, stored the first time it is
@@ -11,6 +12,7 @@ returned on every later export of that settlement.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -66,6 +68,23 @@ class _Transfer(SepaTransfer):
         super()._create_header()
 
 
+# The EPC's basic Latin character set for SEPA (EPC217-08): what every bank accepts.
+_EPC = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+
+
+_SPELLED = str.maketrans(
+    {"&": "+", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O"}
+)
+
+
+def epc_text(text: str, max_len: int) -> str:
+    """``text`` in the EPC basic Latin set: accents dropped (é → e), & → +, ß → ss …,
+    any other character a space; spaces collapsed; at most ``max_len`` characters."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPELLED))
+    kept = "".join(c if c in _EPC else " " for c in decomposed if not unicodedata.combining(c))
+    return " ".join(kept.split())[:max_len].strip() or "-"
+
+
 def msg_id(config: Config, settlement_id: int) -> str:
     caisse = hashlib.sha256(config.caisse.encode()).hexdigest()[:8].upper()
     return f"SSA-{caisse}-S{settlement_id}"
@@ -73,10 +92,11 @@ def msg_id(config: Config, settlement_id: int) -> str:
 
 def remittance(config: Config, settlement: Any, payout: Any) -> str:
     until = datetime.fromtimestamp(settlement["until_ts"], ZoneInfo(config.timezone)).date()
-    return (
+    return epc_text(
         f"{config.caisse} settlement {settlement['settlement_id']} to {until} "
-        f"{payout['merchant_id']} {payout['payments']} payments {payout['reference']}"
-    )[:140]
+        f"{payout['merchant_id']} {payout['payments']} payments {payout['reference']}",
+        140,
+    )
 
 
 def build(
@@ -88,7 +108,7 @@ def build(
             "set sepa_debtor_name, sepa_debtor_iban (and sepa_debtor_bic) in config.json"
         )
     debtor: dict[str, Any] = {
-        "name": config.sepa_debtor_name,
+        "name": epc_text(config.sepa_debtor_name, 70),
         "IBAN": config.sepa_debtor_iban.replace(" ", "").upper(),
         "batch": True,
         "currency": "EUR",
@@ -101,7 +121,7 @@ def build(
         if p["amount_cents"] <= 0:
             continue
         payment: dict[str, Any] = {
-            "name": p["name"],
+            "name": epc_text(p["name"], 70),
             "IBAN": p["iban"].replace(" ", "").upper(),
             "amount": int(p["amount_cents"]),
             "execution_date": execution_date,

@@ -178,3 +178,20 @@ async def test_the_printable_pages_escape_what_the_caisse_typed(api):
     month = period_at(api.now, ZoneInfo(api.cfg.timezone)).name
     page = report_html(await monthly_report(api.ctx.storage, api.cfg, month))
     assert escaped in page and "<b " not in page
+
+
+async def test_names_in_the_sepa_file_are_reduced_to_the_epc_basic_latin_set(api):
+    """Issue 11: '& < > " = { }' reached <Nm>; banks refuse a file outside the EPC set."""
+    shop = await api.enroll(await api.add_shop('Épicerie "Chez Zoë" & fils <{=}> ß'))
+    member = await api.activate()
+    await upload_ok(api, shop, [scan(member.pay(900, 1, 900, api.now - 30), api.now - 20)])
+    await run(api)
+    cfg = api.cfg.with_(**{**DEBTOR, "sepa_debtor_name": "Caisse SSA & co {Bxl}"})
+    export = await export_sepa(api.ctx.storage, cfg, now=api.now)
+    doc = ET.fromstring(export.body)
+    ns = {"p": "urn:iso:std:iso:20022:tech:xsd:pain.001.001.03"}
+    names = [n.text for n in doc.iterfind(".//p:Nm", ns)]
+    assert "Epicerie Chez Zoe + fils ss" in names and "Caisse SSA + co Bxl" in names
+    allowed = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+    for text in [*names, *(u.text for u in doc.iterfind(".//p:Ustrd", ns))]:
+        assert set(text) <= allowed, text
