@@ -25,6 +25,7 @@ from server.api.errors import HANDLERS
 from server.api.wallet_static import WalletFiles
 from server.caisse.code_throttle import FailureLimiter
 from server.caisse.keyring import KeyRing, open_keyring
+from server.caisse.setup import record_config
 from server.caisse.trust import TrustLists
 from server.config import Config
 from server.console import create_admin_app
@@ -105,8 +106,12 @@ def create_app(
     passphrase: str | None = None,
     clock: Callable[[], float] = time.time,
     schema: str | None = None,
+    actor: str | None = None,
 ) -> Starlette:
-    """The ASGI app of one caisse. Keys are opened now, so a wrong passphrase fails early."""
+    """The ASGI app of one caisse. Keys are opened now, so a wrong passphrase fails early.
+
+    With ``actor`` (who started the server), a configuration that changed since it
+    was last recorded is written to the audit log at start-up."""
     if keyring is None:
         keyring = open_keyring(config, passphrase or keystore.passphrase_from_env_or_prompt())
     storage = Storage(open_database(config.database, schema=schema))
@@ -124,6 +129,8 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await storage.open()
+        if actor is not None:
+            await record_config(storage, config, actor, context.now())
         await trust_lists.current(context.now())
         every = max(1.0, min(3600.0, config.trust_list_refresh_s / 4))
         task = asyncio.create_task(_refresh_loop(context, every))

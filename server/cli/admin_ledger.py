@@ -22,6 +22,7 @@ from keys import keystore
 from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
 from server.caisse.vouchers import VoucherError, issue_vouchers
+from server.cli import audit
 from server.cli.output import now, out, say
 from server.ledger import findings as findings_mod
 from server.ledger.detection import KINDS
@@ -85,6 +86,20 @@ async def cmd_reconcile(args: argparse.Namespace, caisse: Caisse) -> int:
         )
     finally:
         bar.close()
+    await audit.record_alone(
+        caisse.storage,
+        args,
+        "reconcile.run",
+        str(summary.settlement_id or ""),
+        {
+            "until": summary.until,
+            "payments": summary.payments,
+            "total_cents": summary.total_cents,
+            "withheld": summary.withheld,
+            "findings_new": summary.findings_new,
+            "blocked": len(summary.blocked),
+        },
+    )
     out(summary.to_json())
     if summary.settlement_id is None:
         say("nothing to settle")
@@ -122,6 +137,14 @@ async def cmd_payouts_export(args: argparse.Namespace, caisse: Caisse) -> int:
     )
     path = Path(args.sepa)
     write_private(path, export.body)
+    await audit.record_alone(
+        caisse.storage,
+        args,
+        "sepa.export",
+        str(export.settlement_id),
+        {"msg_id": export.msg_id, "control_sum_cents": export.control_sum_cents,
+         "sha256": export.to_json()["sha256"], "file": str(path)},
+    )  # fmt: skip
     out({**export.to_json(), "file": str(path)})
     say(f"{path}: {export.transactions} transfers, {export.control_sum_cents / 100:.2f} EUR")
     return 0
@@ -163,6 +186,10 @@ async def cmd_statements(args: argparse.Namespace, caisse: Caisse) -> int:
         )
         path = folder / f"statement-{args.settlement}-{shop}.{args.format}"
         write_private(path, body)
+        await audit.record_alone(
+            caisse.storage, args, "statement.export", shop,
+            {"settlement_id": args.settlement, "format": args.format, "file": str(path)},
+        )  # fmt: skip
         out({"settlement_id": args.settlement, "merchant_id": shop, "file": str(path)})
     return 0
 
@@ -201,7 +228,11 @@ async def cmd_findings_export(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_findings_decide(args: argparse.Namespace, caisse: Caisse) -> int:
-    out(await findings_mod.decide(caisse.storage, args.id, args.decision, args.note, now()))
+    decided = await findings_mod.decide(caisse.storage, args.id, args.decision, args.note, now())
+    await audit.record_alone(
+        caisse.storage, args, "finding.decide", args.id, {"decision": args.decision}
+    )
+    out(decided)
     return 0
 
 
@@ -209,7 +240,7 @@ async def cmd_voucher_issue(args: argparse.Namespace, caisse: Caisse) -> int:
     keyring = open_keyring(
         caisse.config, keystore.passphrase_from_env_or_prompt(), keep_passphrase=True
     )
-    for item in await issue_vouchers(
+    issued = await issue_vouchers(
         caisse.storage,
         caisse.config,
         keyring,
@@ -218,7 +249,16 @@ async def cmd_voucher_issue(args: argparse.Namespace, caisse: Caisse) -> int:
         member_id=args.member,
         valid_days=args.days,
         now=now(),
-    ):
+    )
+    await audit.record_alone(
+        caisse.storage,
+        args,
+        "voucher.issue",
+        args.member,
+        {"count": len(issued), "amount_cents": args.amount_cents,
+         "voucher_ids": [v.voucher_id for v in issued][:100]},
+    )  # fmt: skip
+    for item in issued:
         out(item)
     say(f"{args.count} vouchers issued; print each QR text as a QR code")
     return 0
@@ -229,6 +269,9 @@ def add_commands(sub: Any) -> None:
     rec = sub.add_parser("reconcile", help="find cross-shop fraud; settle and pay the shops")
     rec.add_argument("--until", help="settle payments scanned up to this day (YYYY-MM-DD)")
     rec.add_argument("--no-sign", action="store_true", help="do not sign a trust list now")
+    rec.add_argument(
+        "--nightly", action="store_true", help="the cron job: the audit log names it 'nightly'"
+    )
     rec.set_defaults(run=cmd_reconcile)
 
     pay = sub.add_parser("payouts", help="settlements and SEPA files").add_subparsers(

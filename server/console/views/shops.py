@@ -64,7 +64,10 @@ async def shop_create(call: Call) -> Response:
         out = await merchants.add_merchant(
             q, call.ctx.config, name=name, iban=iban, bic=bic or None, now=call.now()
         )
-        await call.audit(q, "shop.add", out.merchant_id)
+        shop = await q.merchant(out.merchant_id)  # as stored: the account the caisse pays
+        assert shop is not None
+        detail = {"name": shop["name"], "iban": shop["iban"], "bic": shop["bic"]}
+        await call.audit(q, "shop.add", out.merchant_id, detail)
     return _code_page(call, out, name, created=True)
 
 
