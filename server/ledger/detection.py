@@ -160,6 +160,8 @@ class Seen:
     kind: str  # "payment" or "voucher", as all of its receipts
     receipts: Sequence[Receipt]
     by_token: dict[bytes, list[Receipt]]  # scan_key -> its receipts, in first-seen order
+    # One receipt per distinct token: the first shop's (a copy is not a new payment).
+    tokens: list[Receipt]
 
     @classmethod
     def of(cls, receipts: Sequence[Receipt]) -> Seen:
@@ -167,16 +169,8 @@ class Seen:
         for r in receipts:
             by_token[r.scan_key].append(r)
         sub = next((r.member_sub for r in receipts if r.member_sub), None)
-        return cls(receipts[0].cti, sub, receipts[0].kind, receipts, dict(by_token))
-
-    @property
-    def tokens(self) -> list[Receipt]:
-        """One receipt per distinct token: the first shop's (a copy is not a new payment)."""
-        return [min(group, key=lambda r: r.order) for group in self.by_token.values()]
-
-    def first_upload(self, scan_key: bytes) -> Receipt:
-        """The receipt of this token that is paid: the shop that sent it first."""
-        return min(self.by_token[scan_key], key=lambda r: r.upload_order)
+        tokens = [g[0] if len(g) == 1 else min(g, key=_by_order) for g in by_token.values()]
+        return cls(receipts[0].cti, sub, receipts[0].kind, receipts, dict(by_token), tokens)
 
     def proof(self, tokens: Sequence[Receipt]) -> list[tuple[bytes, str]]:
         """Every shop's receipt of each of these tokens."""
@@ -193,8 +187,20 @@ class Seen:
         return Finding(kind, self.cti, self.member_sub, finding_id, amount_cents, summary, receipts)
 
 
+def _by_order(r: Receipt) -> tuple[int, int, bytes, str]:
+    return r.order
+
+
 def _in_scan_order(receipts: Sequence[Receipt]) -> list[Receipt]:
-    return sorted(receipts, key=lambda r: r.order)
+    return sorted(receipts, key=_by_order)
+
+
+def first_uploads(receipts: Sequence[Receipt]) -> dict[bytes, tuple[bytes, str]]:
+    """For each token received more than once: the receipt that is paid, the first upload."""
+    by_token: dict[bytes, list[Receipt]] = defaultdict(list)
+    for r in receipts:
+        by_token[r.scan_key].append(r)
+    return {k: min(g, key=lambda r: r.upload_order).key for k, g in by_token.items() if len(g) > 1}
 
 
 # -- the rules of SPEC §6, in its order ----------------------------------------------
@@ -484,7 +490,7 @@ def outcomes(
     receipt paid in an earlier settlement stays paid: nothing is clawed back.
     """
     ordered = _in_scan_order(receipts)
-    seen = Seen.of(receipts) if receipts else None
+    paid_to = first_uploads(receipts)
     out: list[tuple[Receipt, str, str | None]] = []
     accepted: list[Receipt] = []
     spent = 0
@@ -498,8 +504,7 @@ def outcomes(
             if policy == "first":
                 break
             continue
-        assert seen is not None
-        if seen.first_upload(r.scan_key).key != r.key:
+        if paid_to.get(r.scan_key, r.key) != r.key:
             again = voucher_reuse_id(r.cti) if r.kind == "voucher" else None
             out.append((r, WITHHELD, again or token_copy_id(r.cti, r.scan_key)))
             continue
