@@ -260,3 +260,28 @@ def test_every_state_change_made_on_the_command_line_is_in_the_audit_log(admin, 
     [change] = by_action["config.change"]
     assert change["detail"]["changed"] == {"settle_conflicts": ["all", "first"]}
     assert len(by_action["config.record"]) == 1  # recorded once, at init
+
+
+async def _started_with_actor(cfg, backend, keys, clock) -> list:
+    from server.app import create_app
+    from server.caisse.keyring import KeyRing
+
+    keyring = KeyRing(cfg, keys.root, {keys.issuer[1]: keys.issuer[0]}, PASSPHRASE)
+    app = create_app(cfg, keyring=keyring, clock=clock, schema=backend.schema, actor="cli:ops")
+    async with app.router.lifespan_context(app), app.state.ctx.storage.read() as q:
+        return [dict(r) for r in await q.console.audit_chain()]
+
+
+@pytest.mark.anyio
+async def test_a_server_start_records_a_configuration_edited_by_hand(
+    caisse, backend, key_material, clock
+):
+    first = await _started_with_actor(caisse, backend, key_material, clock)
+    assert [(e["actor"], e["action"]) for e in first] == [("cli:ops", "config.record")]
+    edited = caisse.with_(block_on_fraud="credential")
+    again = await _started_with_actor(edited, backend, key_material, clock)
+    assert [e["action"] for e in again] == ["config.record", "config.change"]
+    assert json.loads(again[-1]["detail"])["changed"] == {
+        "block_on_fraud": ["member", "credential"]
+    }
+    assert len(await _started_with_actor(edited, backend, key_material, clock)) == 2  # unchanged
