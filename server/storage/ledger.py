@@ -461,15 +461,12 @@ class LedgerQueries:
         )
 
     async def report_spent(self, period: str) -> Row:
-        """Payments received on the credentials of a period (copies included)."""
+        """Payments received on the credentials of a period, each token once: a copy of a
+        payment (the same QR from another shop) is no spending by the member."""
         return await self.conn.fetchone(
-            "SELECT COUNT(*) AS payments, COALESCE(SUM(amount_cents), 0) AS cents FROM ("
-            "SELECT s.amount_cents FROM scans s JOIN credentials k ON k.cti = s.cti "
-            "WHERE k.period = ? AND s.status = 'accepted' AND s.kind = 'payment' "
-            "UNION ALL SELECT s.amount_cents FROM scan_copies c "
-            "JOIN scans s ON s.scan_key = c.scan_key JOIN credentials k ON k.cti = s.cti "
-            "WHERE k.period = ? AND s.kind = 'payment') AS spent",
-            period,
+            "SELECT COUNT(*) AS payments, COALESCE(SUM(s.amount_cents), 0) AS cents "
+            "FROM scans s JOIN credentials k ON k.cti = s.cti "
+            "WHERE k.period = ? AND s.status = 'accepted' AND s.kind = 'payment'",
             period,
         )
 
