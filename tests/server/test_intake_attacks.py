@@ -313,3 +313,16 @@ async def test_a_json_object_with_a_key_twice_is_refused(api):
     )
     assert r.status_code == 400 and r.json()["error"] == "INVALID_JSON"
     assert (await api.counts())["scans"] == 0
+
+
+async def test_a_refusal_of_a_token_another_shop_sent_is_listed_with_its_batch(api):
+    member = await api.activate()
+    right = await api.enroll(await api.add_shop("Right"))
+    wrong = await api.enroll(await api.add_shop("Wrong"))
+    qr = member.pay(400, 1, 400, api.now - 5, aud=right.merchant_id)
+    assert (await api.upload(right, [scan(qr, api.now - 1)])).json()["received"] == 1
+    r = await api.upload(wrong, [scan(qr, api.now - 1)], batch_id="late")
+    assert r.json() == {"batch_id": "late", "received": 0, "duplicates": 0, "rejected": 1}
+    async with api.ctx.storage.read() as q:
+        [row] = await q.console.batch_scans(wrong.merchant_id, "late")
+    assert (row["status"], row["code"]) == ("rejected", "WRONG_MERCHANT")
