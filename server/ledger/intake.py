@@ -289,9 +289,12 @@ class Intake:
         counts = _Counts()
         unique: dict[bytes, ScanRow] = {}
         for row in rows:
-            if row.scan_key in unique:
-                counts.duplicates += 1  # twice in this very batch
-            else:
+            kept = unique.get(row.scan_key)
+            if kept is None:
+                unique[row.scan_key] = row
+                continue
+            counts.duplicates += 1  # twice in this very batch: the accepted one counts
+            if kept.status == "rejected" and row.status == "accepted":
                 unique[row.scan_key] = row
         ordered = sorted(unique.values(), key=lambda r: r.scan_key)  # one lock order for all
         async with self.storage.transaction() as q:

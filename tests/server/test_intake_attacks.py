@@ -326,3 +326,11 @@ async def test_a_refusal_of_a_token_another_shop_sent_is_listed_with_its_batch(a
     async with api.ctx.storage.read() as q:
         [row] = await q.console.batch_scans(wrong.merchant_id, "late")
     assert (row["status"], row["code"]) == ("rejected", "WRONG_MERCHANT")
+
+
+async def test_a_token_twice_in_one_batch_counts_its_accepted_scan(api):
+    member, shop = await api.activate(), await api.enroll()
+    qr = member.pay(300, 1, 300, api.now - 5)
+    r = await api.upload(shop, [scan(qr, api.now + 3600), scan(qr, api.now - 1)], batch_id="two")
+    assert r.json() == {"batch_id": "two", "received": 1, "duplicates": 1, "rejected": 0}
+    assert (await run(api)).total_cents == 300
