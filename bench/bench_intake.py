@@ -147,7 +147,11 @@ async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) 
             for s in range(1, PAYMENTS_PER_CREDENTIAL + 1)
             for key, cred in wallets
         ]
-        scans = [{"qr": tokens.to_qr(p), "scanned_at": t, "result": "OK"} for p in payments]
+        seq = await latest_list_seq(storage)  # tills send the list that judged each scan
+        scans = [
+            {"qr": tokens.to_qr(p), "scanned_at": t, "result": "OK", "trust_list_seq": seq}
+            for p in payments
+        ]
         requests = signed_batches(scanner, scans, BATCH_SCANS, t)
         started = time.perf_counter()
         accepted = await upload(client, requests)
@@ -159,6 +163,12 @@ async def _intake_rate(tmp: Path, database_url: str | None, schema: str | None) 
         "issuer_key": bytes(issuer[0].verify_key),
         "cose": payments,
     }
+
+
+async def latest_list_seq(storage: Storage) -> int:
+    """The seq of the trust list a till would hold now (SSA1 1.1 sends it with each scan)."""
+    async with storage.read() as q:
+        return int((await q.latest_trust_list())["seq"])
 
 
 async def activate_wallets(

@@ -34,6 +34,7 @@ from bench.bench_intake import (
     bench_caisse,
     enrolled_scanner,
     fastest_round,
+    latest_list_seq,
     signed_batches,
     upload,
 )
@@ -60,6 +61,7 @@ async def _upload_and_reconcile(tmp: Path, database_url: str | None, schema: str
             await enrolled_scanner(client, storage, cfg, f"shop {i}", now) for i in range(SHOPS)
         ]
         t = int(time.time())
+        seq = await latest_list_seq(storage)
         per_shop: list[list[dict]] = [[] for _ in range(SHOPS)]
         cose = []
         for s in range(1, PER_MEMBER + 1):
@@ -74,7 +76,7 @@ async def _upload_and_reconcile(tmp: Path, database_url: str | None, schema: str
                 )
                 cose.append(p)
                 per_shop[(w + s) % SHOPS].append(
-                    {"qr": tokens.to_qr(p), "scanned_at": t, "result": "OK"}
+                    {"qr": tokens.to_qr(p), "scanned_at": t, "result": "OK", "trust_list_seq": seq}
                 )
         requests = [
             batch

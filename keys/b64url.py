@@ -15,7 +15,7 @@ def b64url_encode(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict: no padding, no stray characters; ValueError otherwise."""
-    if not isinstance(text, str) or not _ALPHABET.match(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not _ALPHABET.fullmatch(text) or len(text) % 4 == 1:
         raise ValueError("not base64url without padding")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

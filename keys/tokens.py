@@ -21,6 +21,9 @@ from .base45 import Base45Error, b45decode, b45encode
 QR_PREFIX = "SSA1:"
 # The largest QR code (version 40, alphanumeric) holds 4,296 characters.
 MAX_QR_CHARS = 4296
+# Every uint of a token fits a signed 64-bit integer (a project rule, docs/protocol.md):
+# databases and journals store them as BIGINT/INTEGER, so a larger one is MALFORMED.
+MAX_UINT = 2**63 - 1
 _WHITESPACE = " \t\r\n\x0b\x0c"
 
 # Payload keys (SPEC §3).
@@ -231,6 +234,8 @@ def _uint(payload: dict[Any, Any], key: int, name: str) -> int:
     value = _field(payload, key, name)
     if type(value) is not int or value < 0:
         raise MalformedToken(f"{name} must be an unsigned integer, got {value!r:.40}")
+    if value > MAX_UINT:
+        raise MalformedToken(f"{name} {value} does not fit a signed 64-bit integer")
     return value
 
 
@@ -409,6 +414,7 @@ class CredentialCache:
 
 
 __all__ = [
+    "MAX_UINT",
     "QR_PREFIX",
     "Credential",
     "CredentialCache",

@@ -17,6 +17,7 @@ from . import cbor, cose, ed25519
 TRUST_LIST_TYPE = "trust-list"
 DEFAULT_MAX_TOKEN_AGE_S = 600
 DEFAULT_MAX_CLOCK_SKEW_S = 300
+MAX_UINT = 2**63 - 1  # as for tokens: every uint fits a signed 64-bit integer
 
 
 class TrustListInvalid(ValueError):
@@ -112,8 +113,8 @@ def check_rollback(new: TrustList, installed_seq: int | None) -> None:
 
 def _uint(m: dict[str, Any], key: str) -> int:
     value = m[key]
-    if type(value) is not int or value < 0:
-        raise ValueError(f"{key} must be an unsigned integer")
+    if type(value) is not int or not 0 <= value <= MAX_UINT:
+        raise ValueError(f"{key} must be an unsigned integer below 2**63")
     return value
 
 

@@ -9,6 +9,7 @@ accept one token, and an OK is on disk before the caller shows it.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterable, Iterator
@@ -20,7 +21,7 @@ from keys.tokens import CredentialCache, Payment, Voucher
 from keys.trust_list import TrustList
 from keys.verify import AcceptedPayment, ResultCode, VerifyResult, verify_qr
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _MIGRATIONS = {
     1: """
@@ -54,6 +55,11 @@ _MIGRATIONS = {
     );
     CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     """,
+    # SSA1 1.1 (SPEC §8): the seq of the trust list each scan was judged with, sent
+    # with it so the server judges the token by the same list.
+    2: """
+    ALTER TABLE scans ADD COLUMN trust_list_seq INTEGER;
+    """,
 }
 
 
@@ -74,11 +80,12 @@ class Journal:
 
     def __init__(self, path: str | Path) -> None:
         try:
+            _private(path)
             self._db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=FULL")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             raise JournalError(f"journal {path} cannot be opened: {exc}") from None
 
     def close(self) -> None:
@@ -162,10 +169,12 @@ class Journal:
                 credentials=credentials,
             )
             if result.code is not ResultCode.REPLAY:
-                self._insert(qr, result, merchant_id, now)
+                self._insert(qr, result, merchant_id, now, trust_list.seq)
         return result
 
-    def _insert(self, qr: str, result: VerifyResult, merchant_id: str, now: int) -> None:
+    def _insert(
+        self, qr: str, result: VerifyResult, merchant_id: str, now: int, list_seq: int
+    ) -> None:
         token = result.token
         kind = credential_cti = voucher_cti = seq = cum = None
         if isinstance(token, Payment):
@@ -175,8 +184,8 @@ class Journal:
             kind, voucher_cti = "voucher", token.cti
         self._db.execute(
             "INSERT INTO scans (scanned_at, merchant_id, qr, code, message, token_id, kind,"
-            " credential_cti, voucher_cti, seq, amount_cents, cumulative_cents)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " credential_cti, voucher_cti, seq, amount_cents, cumulative_cents, trust_list_seq)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 now,
                 merchant_id,
@@ -190,6 +199,7 @@ class Journal:
                 seq,
                 token.amount_cents if token is not None else None,
                 cum,
+                list_seq,
             ),
         )
 
@@ -226,9 +236,15 @@ class Journal:
             else:
                 batch_id = row[0]
         rows = self._db.execute(
-            "SELECT qr, scanned_at, code FROM scans WHERE batch_id = ? ORDER BY id", (batch_id,)
+            "SELECT qr, scanned_at, code, trust_list_seq FROM scans WHERE batch_id = ? ORDER BY id",
+            (batch_id,),
         )
-        scans = [{"qr": qr, "scanned_at": at, "result": code} for qr, at, code in rows]
+        scans = []
+        for qr, at, code, list_seq in rows:
+            scan = {"qr": qr, "scanned_at": at, "result": code}
+            if list_seq is not None:  # scans judged before SSA1 1.1 go as they were
+                scan["trust_list_seq"] = list_seq
+            scans.append(scan)
         return Batch(batch_id, scans)
 
     def mark_sent(self, batch_id: str, now: int, answer: dict) -> None:
@@ -244,7 +260,7 @@ class Journal:
 
     _COLUMNS = (
         "scanned_at, merchant_id, qr, code, message, token_id, kind, credential_cti,"
-        " voucher_cti, seq, amount_cents, cumulative_cents"
+        " voucher_cti, seq, amount_cents, cumulative_cents, trust_list_seq"
     )
 
     def unsent_scans(self) -> list[tuple]:
@@ -259,7 +275,7 @@ class Journal:
         A token this till already accepted is not taken twice (the accepted-token
         index refuses it): the server would count it once anyway.
         """
-        marks = ", ".join("?" * 12)
+        marks = ", ".join("?" * 13)
         taken = 0
         with self._transaction():
             for scan in scans:
@@ -319,6 +335,16 @@ class Journal:
         """Number of stored scans per result code."""
         rows = self._db.execute("SELECT code, COUNT(*) FROM scans GROUP BY code")
         return dict(rows.fetchall())
+
+
+def _private(path: str | Path) -> None:
+    """The journal file exists with mode 0600 before SQLite opens it (its WAL and shared
+    memory files take the same mode): it names every payment the shop accepted."""
+    if str(path) == ":memory:":
+        return
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    os.chmod(path, 0o600)
 
 
 def _storable(qr: str) -> str:

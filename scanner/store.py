@@ -114,5 +114,5 @@ class ScannerStore:
             installed = None
         check_rollback(new, installed)
         if installed != new.seq:
-            _atomic_write(self.dir / TRUST_LIST, data, mode=0o644)
+            _atomic_write(self.dir / TRUST_LIST, data)
         return new

@@ -27,6 +27,7 @@ from server.api.wallet_static import CoreFiles, TillFiles, WalletFiles
 from server.caisse.code_throttle import FailureLimiter
 from server.caisse.decisions import apply_due
 from server.caisse.keyring import KeyRing, open_keyring
+from server.caisse.setup import record_config
 from server.caisse.trust import TrustLists
 from server.config import Config
 from server.console import create_admin_app
@@ -75,16 +76,16 @@ class AccessLog:
             )
 
 
-async def _refresh_loop(
-    trust_lists: TrustLists, clock: Callable[[], float], every_s: float, context: AppContext
-) -> None:
+async def _refresh_loop(context: AppContext, every_s: float) -> None:
+    """Re-sign the trust list when due; drop failure counters untouched for a day."""
     while True:
         await asyncio.sleep(every_s)
         try:
-            await trust_lists.current(int(clock()))
+            await context.trust_lists.current(context.now())
+            await context.limiter.forget()
             await _withdrawals_due(context)
         except Exception:  # keep the loop alive; the next round retries
-            log.exception("trust list refresh failed")
+            log.exception("background refresh failed")
 
 
 async def _withdrawals_due(context: AppContext) -> None:
@@ -135,8 +136,12 @@ def create_app(
     passphrase: str | None = None,
     clock: Callable[[], float] = time.time,
     schema: str | None = None,
+    actor: str | None = None,
 ) -> Starlette:
-    """The ASGI app of one caisse. Keys are opened now, so a wrong passphrase fails early."""
+    """The ASGI app of one caisse. Keys are opened now, so a wrong passphrase fails early.
+
+    With ``actor`` (who started the server), a configuration that changed since it
+    was last recorded is written to the audit log at start-up."""
     if keyring is None:
         keyring = open_keyring(config, passphrase or keystore.passphrase_from_env_or_prompt())
     storage = Storage(open_database(config.database, schema=schema))
@@ -154,9 +159,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await storage.open()
+        if actor is not None:
+            await record_config(storage, config, actor, context.now())
         await trust_lists.current(context.now())
         every = max(1.0, min(3600.0, config.trust_list_refresh_s / 4))
-        task = asyncio.create_task(_refresh_loop(trust_lists, clock, every, context))
+        task = asyncio.create_task(_refresh_loop(context, every))
         log.info("caisse server ready", extra={"caisse": config.caisse})
         try:
             yield

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -12,17 +13,34 @@ from keys.signed_request import b64url_decode
 from server.errors import BadRequest, PayloadTooLarge
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The raw body, refused with 413 as soon as it exceeds ``limit`` bytes."""
+async def read_body(
+    request: Request,
+    limit: int,
+    *,
+    check_first: tuple[int, Callable[[], Awaitable[object]]] | None = None,
+) -> bytes:
+    """The raw body, refused with 413 as soon as it exceeds ``limit`` bytes.
+
+    With ``check_first = (small, check)``, ``check()`` runs — and may refuse the
+    request — before more than ``small`` bytes are read (declared or streamed): an
+    unknown caller makes the server read no more than the normal API limit.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge("PAYLOAD_TOO_LARGE", f"request body is over {limit} bytes")
+    small, check = check_first if check_first is not None else (limit, None)
+    if check is not None and declared is not None and declared.isdigit() and int(declared) > small:
+        await check()
+        check = None
     chunks, size = [], 0
     try:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
                 raise PayloadTooLarge("PAYLOAD_TOO_LARGE", f"request body is over {limit} bytes")
+            if check is not None and size > small:
+                await check()
+                check = None
             chunks.append(chunk)
     except ClientDisconnect:
         raise BadRequest("INVALID_REQUEST", "client disconnected") from None
@@ -33,10 +51,18 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise ValueError("a key appears twice in one JSON object")
+    return out
+
+
 def json_object(body: bytes) -> dict[str, Any]:
-    """Parse a JSON object (no NaN/Infinity, no absurd nesting) or raise 400."""
+    """Parse a JSON object (no NaN/Infinity, no key twice in an object, no absurd
+    nesting) or raise 400: a body two parsers could read two ways is refused."""
     try:
-        value = json.loads(body, parse_constant=_no_constants)
+        value = json.loads(body, parse_constant=_no_constants, object_pairs_hook=_no_duplicates)
     except (ValueError, RecursionError, UnicodeDecodeError):
         raise BadRequest("INVALID_JSON", "request body is not valid JSON") from None
     if not isinstance(value, dict):
@@ -59,7 +85,7 @@ def string(
         raise BadRequest("INVALID_REQUEST", f"'{name}' must be a string")
     if not value or len(value) > max_len:
         raise BadRequest("INVALID_REQUEST", f"'{name}' must be 1 to {max_len} characters")
-    if pattern is not None and not pattern.match(value):
+    if pattern is not None and not pattern.fullmatch(value):
         raise BadRequest("INVALID_REQUEST", f"'{name}' has an invalid format")
     return value
 

@@ -143,17 +143,21 @@ def encoding_vector() -> dict:
 
 @dataclass
 class RealServer:
-    """The project's own caisse server under uvicorn (``ssa-server``), on a SQLite file."""
+    """The project's own caisse server under uvicorn (``ssa-server``), on a SQLite file
+    (or the PostgreSQL ``database``); ``urls`` lists every server process of it."""
 
     url: str
     data: Path
     root_public_key: bytes
     env: dict
+    database: str | None = None
+    urls: tuple[str, ...] = ()
 
     def admin(self, *args: str, **extra_env: str) -> dict:
         """Run ``ssa-admin --data DATA ARGS``; its last JSON line."""
+        db = [] if self.database is None else ["--database", self.database]
         proc = subprocess.run(
-            [Path(sys.executable).parent / "ssa-admin", "--data", str(self.data), *args],
+            [Path(sys.executable).parent / "ssa-admin", "--data", str(self.data), *db, *args],
             env={**self.env, **extra_env}, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert proc.returncode == 0, proc.stderr
@@ -168,42 +172,61 @@ def _free_port() -> int:
 
 @contextmanager
 def serve_caisse(
-    data: Path, *, caisse: str, prepare: Callable[[RealServer], None] | None = None
+    data: Path,
+    *,
+    caisse: str,
+    prepare: Callable[[RealServer], None] | None = None,
+    database: str | None = None,
+    processes: int = 1,
+    proxy_headers: bool = False,
 ) -> Iterator[RealServer]:
     """``ssa-admin init`` (cheap KDF) in ``data``, ``prepare`` it, then serve it on a free
-    loopback port with ``ssa-server`` until the block ends."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
+    loopback port with ``ssa-server`` until the block ends.
+
+    ``database``: a PostgreSQL URL (with ``?schema=``) instead of the SQLite file;
+    ``processes``: that many server processes on one database, each on its own port;
+    ``proxy_headers``: trust X-Forwarded-For from loopback (a test speaks for many
+    client addresses)."""
+    ports = [_free_port() for _ in range(processes)]
+    urls = tuple(f"http://127.0.0.1:{port}" for port in ports)
     env = {**os.environ, "SSA_PASSPHRASE": f"{caisse}-test-passphrase"}
-    server = RealServer(url, data, b"", env)
-    init = server.admin("init", "--caisse", caisse, "--kdf", "interactive", "--base-url", url)
+    server = RealServer(urls[0], data, b"", env, database, urls)
+    init = server.admin("init", "--caisse", caisse, "--kdf", "interactive", "--base-url", urls[0])
     server.root_public_key = bytes.fromhex(init["root_public_key"])
     if prepare is not None:
         prepare(server)
-    # The server's log goes to a file: a pipe nobody reads fills up (64 KiB of access log,
-    # a few hundred requests) and then blocks the server in the middle of a test.
-    log = (data / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [Path(sys.executable).parent / "ssa-server", "--data", str(data), "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=log,
-    )  # fmt: skip
+    db = [] if database is None else ["--database", database]
+    extra = ["--proxy-headers"] if proxy_headers else []
+    command = [Path(sys.executable).parent / "ssa-server", "--data", str(data), *db, *extra]
+    # Each server's log goes to a file: a pipe nobody reads fills up (64 KiB of access
+    # log, a few hundred requests) and then blocks the server in the middle of a test.
+    logs = [(data / f"server-{port}.log").open("wb") for port in ports]
+    procs = [
+        subprocess.Popen(
+            [*command, "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log
+        )
+        for port, log in zip(ports, logs, strict=True)
+    ]
     try:
-        for _ in range(150):
-            try:
-                if httpx.get(url + "/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            proc.kill()
-            log.close()
-            tail = (data / "server.log").read_bytes().decode(errors="replace")[-2000:]
-            pytest.fail(f"ssa-server did not start: {tail}")
+        for url, proc, port in zip(urls, procs, ports, strict=True):
+            for _ in range(150):
+                try:
+                    if httpx.get(url + "/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.1)
+            else:
+                proc.kill()
+                tail = (data / f"server-{port}.log").read_bytes().decode(errors="replace")
+                pytest.fail(f"ssa-server did not start: {tail[-2000:]}")
         yield server
     finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(10)
+        for log in logs:
+            log.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from keys.signed_request import SignedRequestError, parse_authorization, verify_request
+from keys.signed_request import (
+    MAX_SKEW_S,
+    SignedRequestError,
+    parse_authorization,
+    verify_request,
+)
 from server.errors import Forbidden, Unauthorized
 from server.storage.core import MEMBER_ACTIVE, MERCHANT_ACTIVE, MERCHANT_WITHDRAWN, Storage
 
@@ -34,6 +39,10 @@ def signed_path(request: Request) -> str:
     return f"{path}?{query.decode('latin-1')}" if query else path
 
 
+def _unauthorized(exc: SignedRequestError) -> Unauthorized:
+    return Unauthorized("UNAUTHORIZED", str(exc), headers={"WWW-Authenticate": "SSA1-Sig"})
+
+
 async def authenticate(
     request: Request, body: bytes, storage: Storage, *, role: str, now: int
 ) -> Principal:
@@ -41,10 +50,24 @@ async def authenticate(
         signed = parse_authorization(request.headers.get("authorization"))
         verify_request(signed, method=request.method, path=signed_path(request), body=body, now=now)
     except SignedRequestError as exc:
-        raise Unauthorized(
-            "UNAUTHORIZED", str(exc), headers={"WWW-Authenticate": "SSA1-Sig"}
-        ) from None
-    key = signed.public_key
+        raise _unauthorized(exc) from None
+    return await _principal(signed.public_key, storage, role)
+
+
+async def claimed(request: Request, storage: Storage, *, role: str, now: int) -> Principal:
+    """Who the header CLAIMS signs, checked as far as possible without the body: a fresh
+    timestamp and an enrolled key of this role, not revoked. Before a large body is read
+    (the signature itself, over the body's hash, is checked by ``authenticate``)."""
+    try:
+        signed = parse_authorization(request.headers.get("authorization"))
+    except SignedRequestError as exc:
+        raise _unauthorized(exc) from None
+    if abs(now - signed.ts) > MAX_SKEW_S:
+        raise _unauthorized(SignedRequestError("request timestamp is too far from server time"))
+    return await _principal(signed.public_key, storage, role)
+
+
+async def _principal(key: bytes, storage: Storage, role: str) -> Principal:
     async with storage.read() as q:
         member = await q.member_by_key(key)
         device = None if member else await q.device(key)

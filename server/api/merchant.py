@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
-from server.api.auth import MERCHANT, authenticate
-from server.api.common import code_request, invalid_code
+from keys.tokens import MAX_UINT
+from server.api.auth import MERCHANT, authenticate, claimed
+from server.api.common import code_accepted, code_request, invalid_code
 from server.caisse.merchants import enroll
 from server.context import ctx
 from server.errors import BadRequest, Forbidden, PayloadTooLarge
@@ -33,7 +34,8 @@ async def enroll_scanner(request: Request) -> Response:
         merchant_id = await enroll(q, code_hash=code_hash, public_key=public_key, now=now)
         profile = await q.democracy.shop_profile(merchant_id) if merchant_id else None
     if merchant_id is None:
-        await invalid_code(request, c)
+        invalid_code()
+    await code_accepted(request, c)
     current = await c.trust_lists.current(now)
     return JSONResponse(
         {
@@ -60,17 +62,26 @@ def parse_scans(obj: dict, max_scans: int) -> list[Scan]:
             qr = string(item, "qr", max_len=MAX_QR)
             scanned_at = integer(item, "scanned_at", lo=0, hi=MAX_TS)
             result = string(item, "result", max_len=64, pattern=RESULT, required=False)
+            list_seq = None
+            if item.get("trust_list_seq") is not None:  # SSA1 1.1; older tills omit it
+                list_seq = integer(item, "trust_list_seq", lo=0, hi=MAX_UINT)
         except BadRequest as exc:
             raise BadRequest(exc.error, f"scans[{i}]: {exc.message}") from None
-        scans.append(Scan(qr, scanned_at, result))  # type: ignore[arg-type]
+        scans.append(Scan(qr, scanned_at, result, list_seq))  # type: ignore[arg-type]
     return scans
 
 
 async def upload_batch(request: Request) -> Response:
     """POST /api/v1/merchant/batches (signed by a scanner key) → {batch_id, received, ...}."""
     c = ctx(request)
-    body = await read_body(request, c.config.max_batch_bytes)
     now = c.now()
+
+    async def a_till_of_the_caisse() -> object:
+        return await claimed(request, c.storage, role=MERCHANT, now=now)
+
+    # A body over the normal limit is read only for an enrolled till's fresh header.
+    check = (c.config.max_body_bytes, a_till_of_the_caisse)
+    body = await read_body(request, c.config.max_batch_bytes, check_first=check)
     who = await authenticate(request, body, c.storage, role=MERCHANT, now=now)
     obj = json_object(body)
     batch_id = string(obj, "batch_id", max_len=128, pattern=BATCH_ID)

@@ -338,6 +338,13 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                             "maxLength": 64,
                             "description": "the scanner's verdict (kept, never trusted)",
                         },
+                        "trust_list_seq": {
+                            "type": "integer",
+                            "minimum": 0,
+                            "maximum": 2**63 - 1,
+                            "description": "seq of the trust list the till judged the scan "
+                            "with (SSA1 1.1, SPEC §8; optional for older tills)",
+                        },
                     },
                 },
                 "Receipt": {
@@ -588,6 +595,9 @@ def openapi_document(base_url: str) -> dict[str, Any]:
                                     },
                                 },
                             }
+                        ),
+                        "409": _error(
+                            "this batch id was received with other scans (BATCH_ID_REUSED)"
                         ),
                         **COMMON_ERRORS,
                         **SIGNED_ERRORS,

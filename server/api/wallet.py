@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from keys.signed_request import b64url_encode
 from server.api.auth import MEMBER, authenticate
-from server.api.common import code_request, invalid_code
+from server.api.common import code_accepted, code_request, invalid_code
 from server.caisse.dues import DuesError, member_contribution
 from server.caisse.issuing import credentials_for
 from server.caisse.members import activate
@@ -32,7 +32,8 @@ async def activate_wallet(request: Request) -> Response:
             q, c.config, c.keyring, code_hash=code_hash, public_key=public_key, now=now
         )
     if activation is None:
-        await invalid_code(request, c)
+        invalid_code()
+    await code_accepted(request, c)
     encoded = [b64url_encode(cred) for cred in activation.credentials]
     return JSONResponse({"credential": encoded[0], "credentials": encoded})
 

@@ -76,7 +76,7 @@ def check_fields(name: Any, email: Any) -> tuple[str, str | None]:
     if any(ord(c) < 32 for c in name):
         raise MemberError("name must not contain control characters")
     if email is not None and email != "":
-        if not isinstance(email, str) or not EMAIL.match(email):
+        if not isinstance(email, str) or not EMAIL.fullmatch(email):
             raise MemberError(f"invalid e-mail address {email!r:.80}")
         return name.strip(), email.strip()
     return name.strip(), None

@@ -8,6 +8,7 @@ expire.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -87,6 +88,34 @@ async def open_caisse(
         yield Caisse(cfg, storage)
     finally:
         await storage.close()
+
+
+CONFIG_META = "config_json"  # the configuration as last recorded in the audit log
+
+
+async def record_config(storage: Storage, config: Config, actor: str, now: int) -> bool:
+    """Audit the configuration when it differs from the one last recorded (a hand edit of
+    config.json included): ``config.change`` with each changed setting, old and new.
+
+    Called when a server or an ``ssa-admin`` command starts; True if it recorded."""
+    current = json.dumps(config.to_json(), sort_keys=True)
+    async with storage.transaction() as q:
+        before = await q.get_meta(CONFIG_META)
+        if before == current:
+            return False
+        old = json.loads(before) if before else {}
+        new = json.loads(current)
+        changed = {k: [old.get(k), new.get(k)] for k in sorted(new.keys() | old.keys())
+                   if old.get(k) != new.get(k)}  # fmt: skip
+        await q.console.append_audit(
+            actor=actor,
+            action="config.change" if before else "config.record",
+            target=config.caisse,
+            detail={"changed": changed},
+            now=now,
+        )
+        await q.set_meta(CONFIG_META, current)
+    return True
 
 
 async def init_caisse(

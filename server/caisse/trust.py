@@ -144,6 +144,15 @@ class TrustLists:
             out[instant] = (seq, await self._parse(seq))
         return out
 
+    async def windows(self) -> list[tuple[int, int, int]]:
+        """(seq, issued_at, expires_at) of every list this server signed, in seq order."""
+        async with self.storage.read() as q:
+            return await q.trust_list_windows()
+
+    async def parsed(self, seq: int) -> tl.TrustList:
+        """The list of this seq as signed (verified against the root key once, cached)."""
+        return await self._parse(seq)
+
     async def _parse(self, seq: int) -> tl.TrustList:
         cached = self._parsed.get(seq)
         if cached is None:

@@ -28,6 +28,7 @@ from server.caisse.setup import (
     Caisse,
     init_caisse,
     open_caisse,
+    record_config,
     resign_trust_list,
     rotate_issuer_key,
     status,
@@ -35,6 +36,7 @@ from server.caisse.setup import (
 from server.cli import admin_democracy as admin_cli_democracy
 from server.cli import admin_households as admin_cli_households
 from server.cli import admin_ledger as admin_cli_ledger
+from server.cli import audit
 from server.cli import simulate as cli_simulate
 from server.cli import users as cli_users
 from server.cli import vouchers as cli_vouchers
@@ -85,7 +87,11 @@ async def cmd_init(args: argparse.Namespace) -> int:
     passphrase = keystore.passphrase_from_env_or_prompt(
         "New passphrase for the caisse keys: ", confirm=True
     )
-    out(await init_caisse(cfg, passphrase, now()))
+    created = await init_caisse(cfg, passphrase, now())
+    out(created)
+    async with open_caisse(data_dir, cfg.database_url) as caisse:
+        await audit.record_alone(caisse.storage, args, "caisse.init", cfg.caisse)
+        await record_config(caisse.storage, caisse.config, audit.actor_of(args), now())
     say(
         f"caisse {cfg.caisse} created in {data_dir}; "
         f"keep the passphrase safe and back up {data_dir}"
@@ -96,13 +102,20 @@ async def cmd_init(args: argparse.Namespace) -> int:
 async def cmd_keys_rotate(args: argparse.Namespace, caisse: Caisse) -> int:
     passphrase = keystore.passphrase_from_env_or_prompt()
     root = load_root_key(caisse.config, passphrase)
-    out(await rotate_issuer_key(caisse, passphrase, root, now()))
+    rotated = await rotate_issuer_key(caisse, passphrase, root, now())
+    await audit.record_alone(
+        caisse.storage, args, "keys.rotate", rotated.issuer_kid,
+        {"trust_list_seq": rotated.trust_list_seq},
+    )  # fmt: skip
+    out(rotated)
     say("new issuer key active; running servers pick it up on their next credential")
     return 0
 
 
 async def cmd_trust_list_sign(args: argparse.Namespace, caisse: Caisse) -> int:
-    out(await resign_trust_list(caisse, _root(caisse), now()))
+    signed = await resign_trust_list(caisse, _root(caisse), now())
+    await audit.record_alone(caisse.storage, args, "trust_list.sign", str(signed.trust_list_seq))
+    out(signed)
     return 0
 
 
@@ -117,6 +130,7 @@ async def cmd_member_add(args: argparse.Namespace, caisse: Caisse) -> int:
             q, caisse.config, name=args.name, email=args.email, now=now(),
             household_id=args.household, language=args.language,
         )  # fmt: skip
+        await audit.record(q, args, "member.add", result.member_id)
     out(result)
     say(f"member {result.member_id} added; send them the activation link")
     return 0
@@ -150,6 +164,7 @@ async def cmd_member_import(args: argparse.Namespace, caisse: Caisse) -> int:
                         now=now(),
                         language=item.language or args.language,
                     )
+                    await audit.record(q, args, "member.add", result.member_id, {"line": item.line})
                 out({"line": item.line, **as_json(result)})
                 good += 1
                 continue
@@ -158,6 +173,10 @@ async def cmd_member_import(args: argparse.Namespace, caisse: Caisse) -> int:
         out({"line": item.line, "error": error})
         say(f"line {item.line}: {error}")
         bad += 1
+    await audit.record_alone(
+        caisse.storage, args, "member.import", None,
+        {"file": Path(args.file).name, "created": good, "refused": bad},
+    )  # fmt: skip
     say(f"{plural(good, 'member imported', 'members imported')}, "
         f"{plural(bad, 'row refused', 'rows refused')}")  # fmt: skip
     return 1 if bad else 0
@@ -181,7 +200,9 @@ def _changed(changes: dict) -> str:
 
 async def cmd_member_code(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
-        out(await members.new_activation_code(q, caisse.config, args.id, now()))
+        code = await members.new_activation_code(q, caisse.config, args.id, now())
+        await audit.record(q, args, "member.code", args.id)
+    out(code)
     say("earlier unused codes of this member no longer work")
     return 0
 
@@ -190,6 +211,9 @@ async def cmd_member_reenrol(args: argparse.Namespace, caisse: Caisse) -> int:
     root = _root(caisse)
     async with caisse.storage.transaction() as q:
         result = await members.reenrol(q, caisse.config, root, args.id, now())
+        await audit.record(
+            q, args, "member.reenrol", args.id, {"trust_list_seq": result.trust_list_seq}
+        )
     out(result)
     say("the member's old phone is blocked; give them the new activation code")
     return 0
@@ -199,6 +223,9 @@ async def cmd_member_revoke(args: argparse.Namespace, caisse: Caisse) -> int:
     root = _root(caisse)
     async with caisse.storage.transaction() as q:
         result = await members.revoke_member(q, caisse.config, root, args.id, now())
+        await audit.record(
+            q, args, "member.revoke", args.id, {"trust_list_seq": result.trust_list_seq}
+        )
     out(result)
     say(f"member {args.id} revoked; trust list seq {result.trust_list_seq} lists them")
     return 0
@@ -245,6 +272,10 @@ async def cmd_merchant_add(args: argparse.Namespace, caisse: Caisse) -> int:
                     now=now(),
                 )
             )
+        shop = await q.merchant(added.merchant_id)  # as stored: the account the caisse pays
+        assert shop is not None
+        detail = {"name": shop["name"], "iban": shop["iban"], "bic": shop["bic"]}
+        await audit.record(q, args, "shop.add", added.merchant_id, detail)
     out(result)
     say(f"merchant {added.merchant_id} added; enter the code in the shop's scanner")
     _warn_if_no_bic(args.iban, args.bic, added.merchant_id)
@@ -278,14 +309,18 @@ async def cmd_merchant_edit(args: argparse.Namespace, caisse: Caisse) -> int:
 
 async def cmd_merchant_code(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
-        out(await merchants.new_enrollment_code(q, caisse.config, args.id, now()))
+        code = await merchants.new_enrollment_code(q, caisse.config, args.id, now())
+        await audit.record(q, args, "shop.code", args.id)
+    out(code)
     return 0
 
 
 async def cmd_merchant_status(args: argparse.Namespace, caisse: Caisse) -> int:
     wanted = MERCHANT_SUSPENDED if args.merchant_command == "suspend" else MERCHANT_ACTIVE
     async with caisse.storage.transaction() as q:
-        out(await merchants.set_status(q, args.id, wanted, now()))
+        changed = await merchants.set_status(q, args.id, wanted, now())
+        await audit.record(q, args, f"shop.{args.merchant_command}", args.id)
+    out(changed)
     return 0
 
 
@@ -299,6 +334,8 @@ async def cmd_merchant_devices(args: argparse.Namespace, caisse: Caisse) -> int:
 async def cmd_merchant_revoke_device(args: argparse.Namespace, caisse: Caisse) -> int:
     async with caisse.storage.transaction() as q:
         result = await merchants.revoke_device(q, args.merchant, args.key, now())
+        if result.newly_revoked:
+            await audit.record(q, args, "shop.revoke_till", args.merchant, {"key": args.key})
     out(result)
     say(
         f"scanner key revoked for {args.merchant}; enrol the replacement till with "
@@ -466,6 +503,7 @@ async def _run(args: argparse.Namespace) -> int:
     if not getattr(args, "needs_caisse", True):
         return await args.run(args)
     async with open_caisse(args.data, args.database) as caisse:
+        await record_config(caisse.storage, caisse.config, audit.actor_of(args), now())
         return await args.run(args, caisse)
 
 

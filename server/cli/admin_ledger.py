@@ -22,6 +22,7 @@ from keys import keystore
 from server.caisse.keyring import KeyRingError, load_root_key, open_keyring
 from server.caisse.setup import Caisse
 from server.caisse.vouchers import VoucherError, issue_vouchers
+from server.cli import audit
 from server.cli import vouchers as cli_vouchers
 from server.cli.output import money, now, out, plural, say
 from server.ledger import findings as findings_mod
@@ -87,6 +88,20 @@ async def cmd_reconcile(args: argparse.Namespace, caisse: Caisse) -> int:
         )
     finally:
         bar.close()
+    await audit.record_alone(
+        caisse.storage,
+        args,
+        "reconcile.run",
+        str(summary.settlement_id or ""),
+        {
+            "until": summary.until,
+            "payments": summary.payments,
+            "total_cents": summary.total_cents,
+            "withheld": summary.withheld,
+            "findings_new": summary.findings_new,
+            "blocked": len(summary.blocked),
+        },
+    )
     out(summary.to_json())
     if summary.settlement_id is None:
         say("nothing to settle")
@@ -112,6 +127,17 @@ async def cmd_reconcile(args: argparse.Namespace, caisse: Caisse) -> int:
     return 0
 
 
+def write_private(path: Path, body: bytes) -> None:
+    """Write a file readable by its owner only (0600), atomically: a SEPA file names
+    every shop's account and amount; a statement, a shop's takings."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(body)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
 async def cmd_payouts_export(args: argparse.Namespace, caisse: Caisse) -> int:
     try:
         execution = date.fromisoformat(args.execution_date) if args.execution_date else None
@@ -125,9 +151,15 @@ async def cmd_payouts_export(args: argparse.Namespace, caisse: Caisse) -> int:
         execution_date=execution,
     )
     path = Path(args.sepa)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(export.body)
-    os.replace(tmp, path)
+    write_private(path, export.body)
+    await audit.record_alone(
+        caisse.storage,
+        args,
+        "sepa.export",
+        str(export.settlement_id),
+        {"msg_id": export.msg_id, "control_sum_cents": export.control_sum_cents,
+         "sha256": export.to_json()["sha256"], "file": str(path)},
+    )  # fmt: skip
     out({**export.to_json(), "file": str(path)})
     say(
         f"{path}: {plural(export.transactions, 'transfer', 'transfers')}, "
@@ -171,7 +203,11 @@ async def cmd_statements(args: argparse.Namespace, caisse: Caisse) -> int:
             now=now(),
         )
         path = folder / f"statement-{args.settlement}-{shop}.{args.format}"
-        path.write_bytes(body)
+        write_private(path, body)
+        await audit.record_alone(
+            caisse.storage, args, "statement.export", shop,
+            {"settlement_id": args.settlement, "format": args.format, "file": str(path)},
+        )  # fmt: skip
         out({"settlement_id": args.settlement, "merchant_id": shop, "file": str(path)})
     return 0
 
@@ -210,7 +246,11 @@ async def cmd_findings_export(args: argparse.Namespace, caisse: Caisse) -> int:
 
 
 async def cmd_findings_decide(args: argparse.Namespace, caisse: Caisse) -> int:
-    out(await findings_mod.decide(caisse.storage, args.id, args.decision, args.note, now()))
+    decided = await findings_mod.decide(caisse.storage, args.id, args.decision, args.note, now())
+    await audit.record_alone(
+        caisse.storage, args, "finding.decide", args.id, {"decision": args.decision}
+    )
+    out(decided)
     return 0
 
 
@@ -218,7 +258,7 @@ async def cmd_voucher_issue(args: argparse.Namespace, caisse: Caisse) -> int:
     keyring = open_keyring(
         caisse.config, keystore.passphrase_from_env_or_prompt(), keep_passphrase=True
     )
-    for item in await issue_vouchers(
+    issued = await issue_vouchers(
         caisse.storage,
         caisse.config,
         keyring,
@@ -227,7 +267,16 @@ async def cmd_voucher_issue(args: argparse.Namespace, caisse: Caisse) -> int:
         member_id=args.member,
         valid_days=args.days,
         now=now(),
-    ):
+    )
+    await audit.record_alone(
+        caisse.storage,
+        args,
+        "voucher.issue",
+        args.member,
+        {"count": len(issued), "amount_cents": args.amount_cents,
+         "voucher_ids": [v.voucher_id for v in issued][:100]},
+    )  # fmt: skip
+    for item in issued:
         out(item)
     say(
         f"{args.count} vouchers issued (QR texts); a member's monthly sheet, ready to print, "
@@ -241,6 +290,9 @@ def add_commands(sub: Any) -> None:
     rec = sub.add_parser("reconcile", help="find cross-shop fraud; settle and pay the shops")
     rec.add_argument("--until", help="settle payments scanned up to this day (YYYY-MM-DD)")
     rec.add_argument("--no-sign", action="store_true", help="do not sign a trust list now")
+    rec.add_argument(
+        "--nightly", action="store_true", help="the cron job: the audit log names it 'nightly'"
+    )
     rec.set_defaults(run=cmd_reconcile)
 
     pay = sub.add_parser("payouts", help="settlements and SEPA files").add_subparsers(

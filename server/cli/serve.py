@@ -81,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         config = load(args.data, args.database)
         asyncio.run(_probe_database(config.database))
         from server.app import create_app
+        from server.cli.audit import cli_actor
 
-        app = create_app(config)
+        app = create_app(config, actor=cli_actor())
     except (ConfigError, DatabaseError, KeyRingError, keystore.KeyFileError) as exc:
         print(f"ssa-server: {exc}", file=sys.stderr)
         return 1

@@ -13,6 +13,7 @@ import sys
 import time
 from typing import Any
 
+from server.cli.audit import cli_actor
 from server.cli.output import out, say
 from server.console.auth.accounts import AccountError, add_user
 from server.console.auth.sessions import OPERATOR, ROLES
@@ -40,6 +41,7 @@ async def cmd_user_add(args: argparse.Namespace, caisse: Any) -> int:
         password=_password(),
         role=args.role,
         now=int(time.time()),
+        actor=cli_actor(),
     )
     out(result)
     verb = "created" if result.created else "updated (new password; its sessions ended)"

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from server.console.auth.sessions import LOGIN_COOKIE, SESSION_COOKIE, Sessions, User
+from server.console.auth.slow import SlowChecks
 from server.console.auth.throttle import LoginThrottle
 from server.console.errors import STATUS
 from server.console.forms import read_form, text
@@ -41,7 +42,9 @@ class Site:
     ctx: AppContext
     sessions: Sessions
     pages: Pages
-    throttle: LoginThrottle
+    throttle: LoginThrottle  # wrong passwords at login
+    passphrases: LoginThrottle  # wrong passphrases typed on the keys page
+    checks: SlowChecks  # argon2id, off the event loop, a bounded number at once
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,4 +15,5 @@ STATUS = {
     "NOT_FOUND": 404,
     "CONFLICT": 409,
     "INVALID_RECONCILE": 400,
+    "BUSY": 503,
 }

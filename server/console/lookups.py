@@ -33,7 +33,7 @@ def found(row: T | None, message: str) -> T:
 async def member(call: Call) -> Any:
     member_id = call.path_param("member_id")
     row = None
-    if MEMBER_ID.match(member_id):
+    if MEMBER_ID.fullmatch(member_id):
         async with call.ctx.storage.read() as q:
             row = await q.member(member_id)
     return found(row, call._("There is no such member."))
@@ -42,7 +42,7 @@ async def member(call: Call) -> Any:
 async def shop(call: Call) -> Any:
     merchant_id = call.path_param("merchant_id")
     row = None
-    if MERCHANT_ID.match(merchant_id):
+    if MERCHANT_ID.fullmatch(merchant_id):
         async with call.ctx.storage.read() as q:
             row = await q.merchant(merchant_id)
     return found(row, call._("There is no such shop."))
@@ -51,7 +51,7 @@ async def shop(call: Call) -> Any:
 async def account(call: Call) -> Any:
     email = normalize_email(call.path_param("email"))
     row = None
-    if EMAIL.match(email):
+    if EMAIL.fullmatch(email):
         async with call.ctx.storage.read() as q:
             row = await q.console.admin_user(email)
     return found(row, call._("There is no such account."))
@@ -60,7 +60,7 @@ async def account(call: Call) -> Any:
 async def batch(call: Call) -> Any:
     merchant_id, batch_id = call.path_param("merchant_id"), call.path_param("batch_id")
     row = None
-    if MERCHANT_ID.match(merchant_id) and BATCH_ID.match(batch_id):
+    if MERCHANT_ID.fullmatch(merchant_id) and BATCH_ID.fullmatch(batch_id):
         async with call.ctx.storage.read() as q:
             row = await q.batch(merchant_id, batch_id)
     return found(row, call._("There is no such batch."))
@@ -69,7 +69,9 @@ async def batch(call: Call) -> Any:
 def finding_id(call: Call) -> str:
     """The finding id of the path, if it can be one (the finding itself comes with its proof)."""
     value = call.path_param("finding_id")
-    return found(value if FINDING_ID.match(value) else None, call._("There is no such finding."))
+    return found(
+        value if FINDING_ID.fullmatch(value) else None, call._("There is no such finding.")
+    )
 
 
 def settlement_id(call: Call) -> int | None:

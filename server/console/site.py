@@ -19,7 +19,8 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from server.console.auth.sessions import Sessions, load_secret
-from server.console.auth.throttle import LoginThrottle
+from server.console.auth.slow import SlowChecks
+from server.console.auth.throttle import PASSPHRASE, LoginThrottle
 from server.console.call import Site, guard
 from server.console.render import Pages
 from server.console.routes import PAGES
@@ -77,6 +78,8 @@ def create_admin_app(ctx: AppContext) -> Starlette:
         sessions=Sessions(ctx.storage, load_secret(ctx.config.data_dir)),
         pages=Pages(ctx.config.timezone, demo=ctx.config.demo, caisse=ctx.config.display),
         throttle=LoginThrottle(ctx.storage, ctx.clock),
+        passphrases=LoginThrottle(ctx.storage, ctx.clock, PASSPHRASE),
+        checks=SlowChecks(),
     )
     app.add_middleware(SecurityHeaders)
     return app

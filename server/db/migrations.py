@@ -595,6 +595,50 @@ MIGRATIONS: dict[int, list[str]] = {
         """ALTER TABLE merchants ADD COLUMN hours TEXT""",
         """ALTER TABLE merchants ADD COLUMN scope TEXT""",
     ],
+    # Intake under attack (issue 11, SPEC 1.1 §8): what each till reported, how each
+    # scan was judged, every superseded refusal, and the content of each batch id.
+    9: [
+        # SHA-256 of a batch's scans as received: the same id with other scans is refused.
+        """ALTER TABLE batches ADD COLUMN content_sha256 {blob}""",
+        """CREATE INDEX batches_device ON batches (device_key, received_at)""",
+        # The seq of the list the till judged the scan with (as the till reported
+        # it), which list the server used ('till', 'in_force' or 'upload', see
+        # server/ledger/trust_choice.py), and the list in force at scanned_at that
+        # revoked a token honoured under the till's older list (paid, and a finding).
+        """ALTER TABLE scans ADD COLUMN till_list_seq BIGINT""",
+        """ALTER TABLE scans ADD COLUMN judged_by TEXT""",
+        """ALTER TABLE scans ADD COLUMN revoked_by_seq BIGINT""",
+        # A refusal that a later judgement of the same token replaced or joined (a
+        # scan time fixed, another shop's upload): every refusal stays explained.
+        """CREATE TABLE scan_refusals (
+            scan_key {blob} NOT NULL,
+            merchant_id TEXT NOT NULL,
+            batch_id TEXT NOT NULL,
+            scanned_at BIGINT NOT NULL,
+            received_at BIGINT NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            trust_list_seq BIGINT,
+            till_list_seq BIGINT,
+            judged_by TEXT,
+            scanner_result TEXT,
+            PRIMARY KEY (scan_key, merchant_id, batch_id)
+        )""",
+        """CREATE INDEX scan_refusals_scanned ON scan_refusals (scanned_at)""",
+        # Per till (scanner key): its latest upload holding scans (time, newest scan),
+        # and the earliest scan time at which it reported each trust list seq.
+        """CREATE TABLE tills (
+            device_key {blob} PRIMARY KEY,
+            last_upload_at BIGINT NOT NULL,
+            last_scan_at BIGINT NOT NULL
+        )""",
+        """CREATE TABLE till_lists (
+            device_key {blob} NOT NULL,
+            seq BIGINT NOT NULL,
+            first_scanned_at BIGINT NOT NULL,
+            PRIMARY KEY (device_key, seq)
+        )""",
+    ],
 }
 
 

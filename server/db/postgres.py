@@ -58,6 +58,15 @@ class _PostgresConnection(Connection):
             columns = [list(c) for c in zip(*rows, strict=True)]
             await self.execute(sql.format(rows=f"SELECT * FROM unnest({arrays})"), *columns)
 
+    async def insert_many_returning(
+        self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[Row]:
+        if not rows:
+            return []
+        arrays = ", ".join(f"?::{t}[]" for t in types)
+        columns = [list(c) for c in zip(*rows, strict=True)]
+        return await self.fetchall(sql.format(rows=f"SELECT * FROM unnest({arrays})"), *columns)
+
     async def execute_in(
         self, sql: str, *args: Any, column: str, values: Sequence[Any], sql_type: str
     ) -> None:
@@ -86,7 +95,7 @@ class PostgresDatabase(Database):
     dialect = "postgresql"
 
     def __init__(self, url: str, *, schema: str | None = None) -> None:
-        if schema is not None and not _SCHEMA.match(schema):
+        if schema is not None and not _SCHEMA.fullmatch(schema):
             raise DatabaseError(f"invalid schema name {schema!r}")
         self.url = url
         self.schema = schema

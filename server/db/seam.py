@@ -26,12 +26,14 @@ class DatabaseError(Exception):
 
 
 IN_CHUNK = 500  # values per ``IN (?, …)`` list: far below every SQLite build's limit
+MAX_PLACEHOLDERS = 999  # per statement: the lowest limit of any SQLite build (before 3.32)
 
 
 class Connection(ABC):
     """What storage code may do inside a read or a transaction."""
 
     dialect: str
+    max_placeholders = MAX_PLACEHOLDERS  # ``?`` per statement this backend accepts
 
     @abstractmethod
     async def execute(self, sql: str, *args: Any) -> int:
@@ -62,6 +64,26 @@ class Connection(ABC):
         """
         if rows:
             await self.executemany(sql.format(rows=f"VALUES ({', '.join('?' * len(types))})"), rows)
+
+    async def insert_many_returning(
+        self, sql: str, types: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> list[Row]:
+        """``insert_many`` whose ``sql`` ends with ``RETURNING …``: the rows really inserted.
+
+        With ``ON CONFLICT DO NOTHING`` this says which rows were new, even while
+        another transaction inserts the same keys (PostgreSQL waits for it, then
+        skips them): the caller counts what it stored, not what it meant to.
+        Here: multi-row ``VALUES`` lists of at most ``max_placeholders`` values.
+        """
+        out: list[Row] = []
+        marks = f"({', '.join('?' * len(types))})"
+        per_statement = max(1, self.max_placeholders // len(types))
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            values = ", ".join([marks] * len(chunk))
+            args = [value for row in chunk for value in row]
+            out.extend(await self.fetchall(sql.format(rows=f"VALUES {values}"), *args))
+        return out
 
     # ``sql`` of the two statements below writes ``{in}`` for "``column`` is one of
     # ``values``" (every ``{in}`` the same test), after the placeholders of ``args``.

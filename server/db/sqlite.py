@@ -20,6 +20,8 @@ from server.db.seam import Connection, Database, DatabaseError, Row
 
 class _SQLiteConnection(Connection):
     dialect = "sqlite"
+    # SQLite 3.32 raised the default limit from 999 to 32766: fewer, larger statements.
+    max_placeholders = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn

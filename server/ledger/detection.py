@@ -9,11 +9,14 @@ credential or voucher. ``detect`` runs the SPEC's checks in the SPEC's order:
 3. ``rule_3_over_allowance`` — a credential's payments summing above its allowance;
 4. ``rule_4_voucher_redeemed_twice`` — a voucher accepted more than once.
 
-Two checks go beyond the SPEC, each saying so in its docstring:
-``extra_token_copies`` (the very same token accepted by two shops) and
-``detect_member_period`` (a member's payments over ALL their credentials of one
-month — a wallet re-activated on a new phone while the old one kept paying
-offline — above the month's allowance, which no single credential shows).
+Three checks go beyond the SPEC, each saying so in its docstring:
+``extra_token_copies`` (the very same token accepted by two shops),
+``extra_spent_after_revocation`` (a token honoured under the older trust list
+its till had, revoked by a newer one: SPEC 1.1 §8 pays it, the caisse reviews
+it) and ``detect_member_period`` (a member's payments over ALL their
+credentials of one month — a wallet re-activated on a new phone while the old
+one kept paying offline — above the month's allowance, which no single
+credential shows).
 
 Pure functions, no database. A receipt is one shop's acceptance of one token;
 the same token accepted by two shops is two receipts. Each finding's id is
@@ -21,6 +24,13 @@ derived from what it is about (see "Finding ids", the one place that does it),
 so the same fraud found again on another night is the same finding; ids are
 stored, and never change. ``outcomes`` then applies the caisse's policy to the
 receipts not yet settled.
+
+Policy that holds under every ``settle_conflicts``: a token is paid at most once,
+to its first upload. A copy (the same bytes from another shop) is withheld for
+the caisse's review, which may release it: anyone who saw a QR can present it,
+so a copy is no evidence against the member. A member is blocked automatically
+(``BLOCKS_MEMBER``) only on what only their key could sign: forks, contradicting
+totals, spending over an allowance.
 """
 
 from __future__ import annotations
@@ -35,7 +45,20 @@ from keys.verify import contradicts
 FORK, CONTRADICTION, OVER_ALLOWANCE = "fork", "contradiction", "over_allowance"
 TOKEN_COPY, VOUCHER_REUSE = "token_copy", "voucher_reuse"
 MEMBER_OVER_ALLOWANCE = "member_over_allowance"
-KINDS = (FORK, CONTRADICTION, OVER_ALLOWANCE, TOKEN_COPY, VOUCHER_REUSE, MEMBER_OVER_ALLOWANCE)
+SPENT_AFTER_REVOCATION = "spent_after_revocation"
+KINDS = (
+    FORK,
+    CONTRADICTION,
+    OVER_ALLOWANCE,
+    TOKEN_COPY,
+    VOUCHER_REUSE,
+    MEMBER_OVER_ALLOWANCE,
+    SPENT_AFTER_REVOCATION,
+)
+# Evidence only the member's key could make: a new finding of these blocks them
+# (``block_on_fraud``). A copy, a voucher used twice or a payment honoured under an
+# older trust list is reviewed by the caisse, never held against the member.
+BLOCKS_MEMBER = frozenset({FORK, CONTRADICTION, OVER_ALLOWANCE, MEMBER_OVER_ALLOWANCE})
 PAID, WITHHELD = "paid", "withheld"
 MAX_PROOF = 50  # counterparts listed for one contradicting payment
 
@@ -56,10 +79,16 @@ class Receipt:
     settled: bool = False
     paid: bool = False
     is_copy: bool = False  # accepted by this shop after another shop had sent it
+    revoked_by: int | None = None  # honoured under the till's list; this newer list revoked it
 
     @property
     def key(self) -> tuple[bytes, str]:
         return (self.scan_key, self.merchant_id)
+
+    @property
+    def upload_order(self) -> tuple[bool, int, int, str]:
+        """Who sent the token first: the stored receipt, then arrival, then scan time."""
+        return (self.is_copy, self.received_at, self.scanned_at, self.merchant_id)
 
     @property
     def order(self) -> tuple[int, int, bytes, str]:
@@ -110,6 +139,10 @@ def token_copy_id(cti: bytes, scan_key: bytes) -> str:
     return _finding_id(TOKEN_COPY, cti, scan_key)
 
 
+def spent_after_revocation_id(cti: bytes, scan_key: bytes) -> str:
+    return _finding_id(SPENT_AFTER_REVOCATION, cti, scan_key)
+
+
 def member_over_allowance_id(sub: bytes, period: str) -> str:
     """By (member, month), not by credential: a third credential later is no second finding."""
     return _finding_id(MEMBER_OVER_ALLOWANCE, sub, period.encode())
@@ -127,6 +160,8 @@ class Seen:
     kind: str  # "payment" or "voucher", as all of its receipts
     receipts: Sequence[Receipt]
     by_token: dict[bytes, list[Receipt]]  # scan_key -> its receipts, in first-seen order
+    # One receipt per distinct token: the first shop's (a copy is not a new payment).
+    tokens: list[Receipt]
 
     @classmethod
     def of(cls, receipts: Sequence[Receipt]) -> Seen:
@@ -134,12 +169,8 @@ class Seen:
         for r in receipts:
             by_token[r.scan_key].append(r)
         sub = next((r.member_sub for r in receipts if r.member_sub), None)
-        return cls(receipts[0].cti, sub, receipts[0].kind, receipts, dict(by_token))
-
-    @property
-    def tokens(self) -> list[Receipt]:
-        """One receipt per distinct token: the first shop's (a copy is not a new payment)."""
-        return [min(group, key=lambda r: r.order) for group in self.by_token.values()]
+        tokens = [g[0] if len(g) == 1 else min(g, key=_by_order) for g in by_token.values()]
+        return cls(receipts[0].cti, sub, receipts[0].kind, receipts, dict(by_token), tokens)
 
     def proof(self, tokens: Sequence[Receipt]) -> list[tuple[bytes, str]]:
         """Every shop's receipt of each of these tokens."""
@@ -156,8 +187,20 @@ class Seen:
         return Finding(kind, self.cti, self.member_sub, finding_id, amount_cents, summary, receipts)
 
 
+def _by_order(r: Receipt) -> tuple[int, int, bytes, str]:
+    return r.order
+
+
 def _in_scan_order(receipts: Sequence[Receipt]) -> list[Receipt]:
-    return sorted(receipts, key=lambda r: r.order)
+    return sorted(receipts, key=_by_order)
+
+
+def first_uploads(receipts: Sequence[Receipt]) -> dict[bytes, tuple[bytes, str]]:
+    """For each token received more than once: the receipt that is paid, the first upload."""
+    by_token: dict[bytes, list[Receipt]] = defaultdict(list)
+    for r in receipts:
+        by_token[r.scan_key].append(r)
+    return {k: min(g, key=lambda r: r.upload_order).key for k, g in by_token.items() if len(g) > 1}
 
 
 # -- the rules of SPEC §6, in its order ----------------------------------------------
@@ -250,12 +293,13 @@ def cancelled_then_spent(a: Receipt, b: Receipt, tokens: Sequence[Receipt]) -> b
 def rule_3_over_allowance(seen: Seen, allowance_cents: int | None) -> list[Finding]:
     """A credential's payments summing above its signed allowance.
 
-    Every receipt counts, copies included: each is money the caisse pays. No
-    allowance known (the credential could not be read), no check.
+    Each token counts once: a copy of a token (the same bytes again) is no new
+    spending by the member. No allowance known (the credential could not be
+    read), no check.
     """
     if allowance_cents is None:
         return []
-    spent = sum(r.amount_cents for r in seen.receipts)
+    spent = sum(t.amount_cents for t in seen.tokens)
     if spent <= allowance_cents:
         return []
     return [
@@ -289,25 +333,61 @@ def rule_4_voucher_redeemed_twice(seen: Seen) -> list[Finding]:
 # -- beyond the SPEC -------------------------------------------------------------------
 
 
+def _when(r: Receipt) -> str:
+    return f"{r.merchant_id} (scanned {r.scanned_at}, received {r.received_at})"
+
+
 def extra_token_copies(seen: Seen) -> list[Finding]:
     """Beyond the SPEC: the very same payment token accepted by two or more shops.
 
     Rule 13's REPLAY across shops (a screenshot of the QR shown twice); §6 does
-    not list it. One finding per token; every shop after the first is paid again.
+    not list it. One finding per token, listing the shop that sent it first
+    (paid) and every later one (withheld until the caisse releases them), with
+    their times; the amount is what releasing them all would pay again.
     """
     out: list[Finding] = []
-    for group in seen.by_token.values():
+    for scan_key, group in seen.by_token.items():
         if len(group) < 2:
             continue
-        ordered = _in_scan_order(group)
+        ordered = sorted(group, key=lambda r: r.upload_order)
+        first = ordered[0]
         out.append(
             seen.finding(
                 TOKEN_COPY,
-                token_copy_id(seen.cti, ordered[0].scan_key),
-                ordered[0].amount_cents * (len(ordered) - 1),
-                f"payment seq {ordered[0].seq} accepted by {len(ordered)} shops "
-                f"({', '.join(r.merchant_id for r in ordered)})",
+                token_copy_id(seen.cti, scan_key),
+                first.amount_cents * (len(ordered) - 1),
+                f"payment seq {first.seq} ({first.amount_cents} cents) sent first by "
+                f"{_when(first)}; the same QR from {', '.join(_when(r) for r in ordered[1:])}",
                 [r.key for r in ordered],
+            )
+        )
+    return out
+
+
+def extra_spent_after_revocation(seen: Seen) -> list[Finding]:
+    """Beyond the SPEC (its §8 asks for the report): a token honoured under the trust
+    list the till had, although a newer list in force at its scan time revoked the
+    credential or member — a lost phone spent before the till fetched the new list.
+
+    Paid (the shop trusted its OK), never a reason to block anyone (the member
+    or credential already is); one finding per token, for the caisse's review.
+    """
+    out: list[Finding] = []
+    for scan_key, group in seen.by_token.items():
+        flagged = [r for r in group if r.revoked_by is not None and not r.is_copy]
+        if not flagged:
+            continue
+        r = flagged[0]
+        what = f"payment seq {r.seq}" if r.kind == "payment" else "voucher"
+        out.append(
+            seen.finding(
+                SPENT_AFTER_REVOCATION,
+                spent_after_revocation_id(seen.cti, scan_key),
+                r.amount_cents,
+                f"{what} ({r.amount_cents} cents) spent after revocation, before the till "
+                f"knew: accepted by {_when(r)} with an older trust list; "
+                f"list {r.revoked_by} revoked it",
+                [r.key],
             )
         )
     return out
@@ -316,20 +396,21 @@ def extra_token_copies(seen: Seen) -> list[Finding]:
 def detect(receipts: Sequence[Receipt], allowance_cents: int | None) -> list[Finding]:
     """Every finding about one cti (all its receipts, settled or not), rule after rule.
 
-    Token copies come first, as REPLAY comes before DOUBLE_SPEND in rule 13: the
-    first new finding about a member is the one that blocks them, so this order
-    is kept.
+    Token copies come first, as REPLAY comes before DOUBLE_SPEND in rule 13; the
+    order is kept so that summaries and the first finding about a member stay
+    what they were (only ``BLOCKS_MEMBER`` kinds block).
     """
     if not receipts:
         return []
     seen = Seen.of(receipts)
     if seen.kind == "voucher":
-        return rule_4_voucher_redeemed_twice(seen)
+        return [*rule_4_voucher_redeemed_twice(seen), *extra_spent_after_revocation(seen)]
     return [
         *extra_token_copies(seen),
         *rule_1_forks(seen),
         *rule_2_contradictions(seen),
         *rule_3_over_allowance(seen, allowance_cents),
+        *extra_spent_after_revocation(seen),
     ]
 
 
@@ -366,13 +447,14 @@ def detect_member_period(
     receipt counts (as for ``over_allowance``: each is money the caisse pays).
     The finding names the last-issued credential spent (the one still in use,
     the older ones are already revoked) and is identified by (member, period).
+    Each token counts once (a copy is no spending by the member).
     """
     spent_on = [c for c in credentials if c.receipts]
     if len(spent_on) < 2:
         return None
     allowance = period_allowance(credentials)
     receipts = [r for c in spent_on for r in c.receipts]
-    spent = sum(r.amount_cents for r in receipts)
+    spent = sum({r.scan_key: r.amount_cents for r in receipts}.values())
     if spent <= allowance:
         return None
     return Finding(
@@ -416,17 +498,19 @@ def outcomes(
 ) -> list[tuple[Receipt, str, str | None]]:
     """(receipt, paid|withheld, finding id) for each unsettled receipt scanned before cutoff.
 
-    ``policy="all"``: every receipt is paid — each shop accepted a token the
-    server verified, and had no way to see the others. ``policy="first"``:
-    receipts are taken in scan order as one global scanner journal would; one
-    that conflicts with a receipt already accepted before it (paid, or first
-    in this run) is withheld, with the finding it belongs to. A receipt paid
-    in an earlier settlement stays paid: nothing is clawed back.
+    Under every policy a token is paid at most once, to its first upload: every
+    other receipt of it (a copy from another shop, a voucher presented again) is
+    withheld with its ``token_copy`` / ``voucher_reuse`` finding until the caisse
+    releases it. Then ``policy="all"``: every first upload is paid — each shop
+    accepted a token the server verified, and had no way to see the others.
+    ``policy="first"``: receipts are taken in scan order as one global scanner
+    journal would; one that conflicts with a receipt already accepted before it
+    (paid, or first in this run) is withheld, with the finding it belongs to. A
+    receipt paid in an earlier settlement stays paid: nothing is clawed back.
     """
     ordered = _in_scan_order(receipts)
+    paid_to = first_uploads(receipts)
     out: list[tuple[Receipt, str, str | None]] = []
-    if policy == "all":
-        return [(r, PAID, None) for r in ordered if not r.settled and r.scanned_at < cutoff]
     accepted: list[Receipt] = []
     spent = 0
     for r in ordered:
@@ -436,8 +520,14 @@ def outcomes(
                 spent += r.amount_cents
             continue
         if r.scanned_at >= cutoff:
-            break
-        conflict = _conflict(r, accepted, spent, allowance_cents)
+            if policy == "first":
+                break
+            continue
+        if paid_to.get(r.scan_key, r.key) != r.key:
+            again = voucher_reuse_id(r.cti) if r.kind == "voucher" else None
+            out.append((r, WITHHELD, again or token_copy_id(r.cti, r.scan_key)))
+            continue
+        conflict = None if policy == "all" else _conflict(r, accepted, spent, allowance_cents)
         if conflict is None:
             accepted.append(r)
             spent += r.amount_cents

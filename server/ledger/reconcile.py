@@ -74,7 +74,7 @@ def local_midnight(day: date, tz: ZoneInfo) -> int:
 
 def parse_until(text: str, tz: ZoneInfo) -> int:
     """``YYYY-MM-DD`` → the cut-off: payments scanned up to the END of that local day."""
-    if not isinstance(text, str) or not _DATE.match(text.strip()):
+    if not isinstance(text, str) or not _DATE.fullmatch(text.strip()):
         raise ReconcileError(f"--until must be a date YYYY-MM-DD, not {text!r:.40}")
     try:
         day = date.fromisoformat(text.strip())
@@ -112,6 +112,7 @@ def _receipt(row: Any) -> Receipt:
         settled=row["settlement_id"] is not None,
         paid=bool(row["paid"]),
         is_copy=bool(row["is_copy"]),
+        revoked_by=row["revoked_by_seq"],
     )
 
 
@@ -237,17 +238,25 @@ class _Run:
         await self.q.ledger.attach_receipts(links)
 
     async def block(self, f: Finding) -> None:
-        """Policy: the member (or credential, or voucher) behind a new finding is blocked."""
+        """Policy: the member (or credential) behind a new finding that only their key
+        could have made is blocked; a voucher used twice is revoked. A copied QR, a
+        voucher presented again or a payment honoured under an older list blocks
+        nobody: the caisse reviews it (``detection.BLOCKS_MEMBER``)."""
         how = self.config.block_on_fraud
         if how == "none":
             return
         blocked: list[str] = []
-        if f.kind == detection.VOUCHER_REUSE:
-            if await self.q.ledger.revoke_voucher(f.cti, self.now):
-                blocked.append(f"voucher {f.cti.hex()}")
-        elif how == "credential" and await self.q.ledger.revoke_credential(f.cti, self.now):
+        reused = f.kind == detection.VOUCHER_REUSE
+        if reused and await self.q.ledger.revoke_voucher(f.cti, self.now):
+            blocked.append(f"voucher {f.cti.hex()}")
+        evidence = f.kind in detection.BLOCKS_MEMBER
+        if (
+            evidence
+            and how == "credential"
+            and await self.q.ledger.revoke_credential(f.cti, self.now)
+        ):
             blocked.append(f"credential {f.cti.hex()}")
-        if f.member_sub is not None and (how == "member" or f.kind == detection.VOUCHER_REUSE):
+        if evidence and how == "member" and f.member_sub is not None:
             member = await self.q.ledger.member_by_sub(f.member_sub)
             if member is not None and member["status"] != MEMBER_REVOKED:
                 await self.q.revoke_member(member["member_id"], self.now)

@@ -117,7 +117,7 @@ class MonthlyReport:
 
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[int, int]:
-    match = _MONTH.match(month) if isinstance(month, str) else None
+    match = _MONTH.fullmatch(month) if isinstance(month, str) else None
     if not match or not 2000 <= int(match[1]) <= 9998:
         raise ReportError(f"month must be YYYY-MM, not {month!r:.40}")
     start = int(datetime(int(match[1]), int(match[2]), 1, tzinfo=tz).timestamp())

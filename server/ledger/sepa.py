@@ -1,6 +1,7 @@
 """SEPA credit transfers (pain.001) paying the shops of one settlement, with sepaxml.
 
-One transfer per shop with a positive payout; the remittance information, in
+One transfer per shop with a positive payout; names and remittance text are
+reduced to the EPC basic Latin set every bank accepts; the remittance information, in
 the shop's language, names the caisse, the settlement, the number of payments
 and the transfer reference so the shop can match it with its statement; the debtor
 is the caisse's own account from ``config.json``. The file is validated
@@ -70,6 +71,23 @@ class _Transfer(SepaTransfer):
         super()._create_header()
 
 
+# The EPC's basic Latin character set for SEPA (EPC217-08): what every bank accepts.
+_EPC = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-?:().,'+ ")
+
+
+_SPELLED = str.maketrans(
+    {"&": "+", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O"}
+)
+
+
+def epc_text(text: str, max_len: int) -> str:
+    """``text`` in the EPC basic Latin set: accents dropped (é → e), & → +, ß → ss …,
+    any other character a space; spaces collapsed; at most ``max_len`` characters."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_SPELLED))
+    kept = "".join(c if c in _EPC else " " for c in decomposed if not unicodedata.combining(c))
+    return " ".join(kept.split())[:max_len].strip() or "-"
+
+
 def msg_id(config: Config, settlement_id: int) -> str:
     caisse = hashlib.sha256(config.caisse.encode()).hexdigest()[:8].upper()
     return f"SSA-{caisse}-S{settlement_id}"
@@ -99,7 +117,7 @@ def remittance(config: Config, settlement: Any, payout: Any, language: str | Non
         until=until.strftime("%d/%m/%Y"),
         reference=payout["reference"],
     )
-    return sepa_text(text)[:140]
+    return epc_text(text, 140)
 
 
 def build(
@@ -118,7 +136,7 @@ def build(
             "set sepa_debtor_name, sepa_debtor_iban (and sepa_debtor_bic) in config.json"
         )
     debtor: dict[str, Any] = {
-        "name": sepa_text(config.sepa_debtor_name)[:70],
+        "name": epc_text(config.sepa_debtor_name, 70),
         "IBAN": config.sepa_debtor_iban.replace(" ", "").upper(),
         "batch": True,
         "currency": "EUR",
@@ -132,7 +150,7 @@ def build(
         if p["amount_cents"] <= 0:
             continue
         payment: dict[str, Any] = {
-            "name": sepa_text(p["name"])[:70] or p["merchant_id"],
+            "name": epc_text(p["name"], 70) or p["merchant_id"],
             "IBAN": p["iban"].replace(" ", "").upper(),
             "amount": int(p["amount_cents"]),
             "execution_date": execution_date,

@@ -346,10 +346,17 @@ class AdminQueries:
         )
 
     async def batch_scans(self, merchant_id: str, batch_id: str) -> list[Row]:
+        """The batch's tokens as stored, and its refusals of tokens stored before (another
+        shop's, or refused earlier): every refusal of the batch, with its reason."""
         return await self.conn.fetchall(
             "SELECT status, code, message, kind, seq, amount_cents, cumulative_cents, "
-            "scanned_at, member_sub FROM scans WHERE merchant_id = ? AND batch_id = ? "
+            "scanned_at, member_sub, scan_key FROM scans WHERE merchant_id = ? AND batch_id = ? "
+            "UNION ALL SELECT 'rejected', r.code, r.message, s.kind, s.seq, s.amount_cents, "
+            "s.cumulative_cents, r.scanned_at, s.member_sub, r.scan_key FROM scan_refusals r "
+            "JOIN scans s ON s.scan_key = r.scan_key WHERE r.merchant_id = ? AND r.batch_id = ? "
             "ORDER BY scanned_at, scan_key",
+            merchant_id,
+            batch_id,
             merchant_id,
             batch_id,
         )

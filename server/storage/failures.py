@@ -39,6 +39,39 @@ class FailureQueries:
         by_cut = {r[0]: Failures(int(r[1]), int(r[2]), int(r[3])) for r in rows}
         return {s: by_cut[c] for s, c in zip(subjects, cut, strict=True) if c in by_cut}
 
+    async def lock(self, scope: str, subject: str, now: int) -> Failures:
+        """This counter as it stands, locked until the transaction ends (created at 0).
+
+        The caller decides with it and counts the attempt (``add``) before the
+        transaction commits: concurrent attempts on one counter, in any server
+        process, wait for each other, so a burst cannot all pass one check. On
+        SQLite the write transaction already serializes them.
+        """
+        cut = subject[:MAX_SUBJECT]
+        await self.conn.execute(
+            "INSERT INTO failures (scope, subject, n, since, last_at) VALUES (?, ?, 0, ?, ?) "
+            "ON CONFLICT (scope, subject) DO NOTHING",
+            scope,
+            cut,
+            now,
+            now,
+        )
+        row = await self.conn.fetchone(
+            "UPDATE failures SET n = n WHERE scope = ? AND subject = ? RETURNING n, since, last_at",
+            scope,
+            cut,
+        )
+        assert row is not None  # inserted just above, in this transaction
+        return Failures(int(row[0]), int(row[1]), int(row[2]))
+
+    async def refund(self, scope: str, subject: str) -> None:
+        """Take back one counted attempt (it succeeded)."""
+        await self.conn.execute(
+            "UPDATE failures SET n = n - 1 WHERE scope = ? AND subject = ? AND n > 0",
+            scope,
+            subject[:MAX_SUBJECT],
+        )
+
     async def add(self, scope: str, subject: str, now: int, restart_before: int) -> None:
         """One more failure; the run starts again at 1 if it began before ``restart_before``."""
         await self.conn.execute(

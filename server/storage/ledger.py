@@ -53,13 +53,14 @@ class LedgerQueries:
                 r.scan_key,
                 merchant_id,
             )
-            for r in rows
+            for r in sorted(rows, key=lambda r: r.scan_key)
         ]
         if params:
             await self.conn.executemany(
                 "INSERT INTO scan_copies (scan_key, merchant_id, batch_id, scanned_at, "
                 "received_at, scanner_result) SELECT s.scan_key, ?, ?, ?, ?, ? FROM scans s "
-                "WHERE s.scan_key = ? AND s.merchant_id <> ? ON CONFLICT DO NOTHING",
+                "WHERE s.scan_key = ? AND s.merchant_id <> ? AND s.status = 'accepted' "
+                "ON CONFLICT DO NOTHING",
                 params,
             )
 
@@ -96,10 +97,11 @@ class LedgerQueries:
         )
         return await self.conn.fetch_in(
             f"SELECT {_RECEIPT_COLUMNS}, s.merchant_id, s.scanned_at, s.received_at, "
-            f"s.settlement_id, 0 AS is_copy, {paid.format(m='s.merchant_id')} FROM scans s "
-            "WHERE s.status = 'accepted' AND {in} "
+            f"s.settlement_id, 0 AS is_copy, {paid.format(m='s.merchant_id')}, "
+            "s.revoked_by_seq FROM scans s WHERE s.status = 'accepted' AND {in} "
             f"UNION ALL SELECT {_RECEIPT_COLUMNS}, c.merchant_id, c.scanned_at, c.received_at, "
-            f"c.settlement_id, 1 AS is_copy, {paid.format(m='c.merchant_id')} FROM scan_copies c "
+            f"c.settlement_id, 1 AS is_copy, {paid.format(m='c.merchant_id')}, "
+            "NULL AS revoked_by_seq FROM scan_copies c "
             "JOIN scans s ON s.scan_key = c.scan_key WHERE {in}",
             column="s.cti",
             values=ctis,
@@ -459,15 +461,12 @@ class LedgerQueries:
         )
 
     async def report_spent(self, period: str) -> Row:
-        """Payments received on the credentials of a period (copies included)."""
+        """Payments received on the credentials of a period, each token once: a copy of a
+        payment (the same QR from another shop) is no spending by the member."""
         return await self.conn.fetchone(
-            "SELECT COUNT(*) AS payments, COALESCE(SUM(amount_cents), 0) AS cents FROM ("
-            "SELECT s.amount_cents FROM scans s JOIN credentials k ON k.cti = s.cti "
-            "WHERE k.period = ? AND s.status = 'accepted' AND s.kind = 'payment' "
-            "UNION ALL SELECT s.amount_cents FROM scan_copies c "
-            "JOIN scans s ON s.scan_key = c.scan_key JOIN credentials k ON k.cti = s.cti "
-            "WHERE k.period = ? AND s.kind = 'payment') AS spent",
-            period,
+            "SELECT COUNT(*) AS payments, COALESCE(SUM(s.amount_cents), 0) AS cents "
+            "FROM scans s JOIN credentials k ON k.cti = s.cti "
+            "WHERE k.period = ? AND s.status = 'accepted' AND s.kind = 'payment'",
             period,
         )
 

@@ -106,3 +106,53 @@ def test_a_payment_embedding_a_voucher_says_what_was_embedded() -> None:
     [result] = _run(caisse.trust_list(), qr)
     assert result.code is ResultCode.WRONG_TYPE
     assert result.message == "the embedded object is a voucher, not a credential"
+
+
+def _payment_with(member, **fields: int) -> str:
+    values = {"amount_cents": 1, "seq": 1, "cumulative_cents": 1, "iat": NOW, **fields}
+    return tokens.to_qr(
+        tokens.encode_payment(credential_cose=member.credential, member_key=member.key, **values)
+    )
+
+
+def test_every_uint_beyond_a_signed_64_bit_integer_is_malformed() -> None:
+    """A project rule (docs/protocol.md): databases and journals store int64."""
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member()
+    for name in ("amount_cents", "seq", "cumulative_cents", "iat"):
+        [result] = _run(caisse.trust_list(), _payment_with(member, **{name: 2**63}))
+        assert result.code is ResultCode.MALFORMED, name
+        assert "64-bit" in result.message and result.token is None
+    # The largest allowed value decodes; it is then refused for what it means.
+    [result] = _run(caisse.trust_list(), _payment_with(member, seq=2**63 - 1))
+    assert result.code is ResultCode.OK and result.token.seq == 2**63 - 1
+    [result] = _run(caisse.trust_list(), _payment_with(member, iat=2**63 - 1))
+    assert result.code is ResultCode.STALE
+
+
+def test_a_credential_or_voucher_uint_beyond_64_bits_is_malformed() -> None:
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member()
+    cred = tokens.encode_credential(
+        iss=caisse.caisse_id,
+        sub=member.sub,
+        cti=b"\x01" * 8,
+        nbf=NOW - 60,
+        exp=2**64 - 1,
+        allowance_cents=15_000,
+        member_public_key=bytes(member.key.verify_key),
+        issuer_key=caisse.issuer_key,
+    )
+    member.credential = cred
+    [result] = _run(caisse.trust_list(), _payment_with(member))
+    assert result.code is ResultCode.MALFORMED
+    voucher = tokens.encode_voucher(
+        iss=caisse.caisse_id,
+        cti=b"\x02" * 8,
+        amount_cents=2**63,
+        nbf=NOW - 60,
+        exp=NOW + 60,
+        issuer_key=caisse.issuer_key,
+    )
+    [result] = _run(caisse.trust_list(), tokens.to_qr(voucher))
+    assert result.code is ResultCode.MALFORMED

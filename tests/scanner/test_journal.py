@@ -7,7 +7,7 @@ from pathlib import Path
 
 from keys.sample import SampleCaisse
 from keys.verify import ResultCode
-from scanner.journal import Journal
+from scanner.journal import _MIGRATIONS, Journal
 
 NOW = 1_800_000_000
 MERCHANT = "m-journal"
@@ -74,3 +74,72 @@ def test_undecodable_input_is_stored_escaped(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite") as journal:
         assert _judge(journal, caisse, "SSA1:\udcff\x00") is ResultCode.MALFORMED
         assert journal.counts() == {"MALFORMED": 1}
+
+
+def test_a_token_with_a_uint_beyond_64_bits_is_malformed_and_stored(tmp_path: Path) -> None:
+    """It used to pass verification and kill the till with OverflowError on insert."""
+    from keys import tokens
+
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member()
+    huge = tokens.to_qr(
+        tokens.encode_payment(
+            credential_cose=member.credential,
+            amount_cents=1,
+            seq=2**63,
+            cumulative_cents=1,
+            iat=NOW,
+            member_key=member.key,
+        )
+    )
+    with Journal(tmp_path / "j.sqlite") as journal:
+        assert _judge(journal, caisse, huge) is ResultCode.MALFORMED
+        assert _judge(journal, caisse, member.pay(100, iat=NOW)) is ResultCode.OK
+        assert journal.counts() == {"MALFORMED": 1, "OK": 1}
+        assert len(journal.pending_batch(NOW).scans) == 2
+
+
+def test_each_scan_keeps_the_trust_list_it_was_judged_with_and_sends_it(tmp_path: Path) -> None:
+    """SSA1 1.1 (SPEC §8): the server judges the token by the list the till had."""
+    caisse = SampleCaisse(now=NOW)
+    member = caisse.member()
+    with Journal(tmp_path / "j.sqlite") as journal:
+        for seq in (4, 5):
+            tl = caisse.trust_list(seq=seq)
+            journal.judge(member.pay(100, iat=NOW), trust_list=tl, merchant_id=MERCHANT, now=NOW)
+        batch = journal.pending_batch(NOW)
+    assert [s["trust_list_seq"] for s in batch.scans] == [4, 5]
+
+
+def test_a_journal_from_before_ssa1_1_1_is_migrated_and_its_scans_go_as_they_were(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript(_MIGRATIONS[1] + "; PRAGMA user_version = 1;")
+    old.execute(
+        "INSERT INTO scans (scanned_at, merchant_id, qr, code) VALUES (?, ?, 'SSA1:X', 'OK')",
+        (NOW, MERCHANT),
+    )
+    old.commit()
+    old.close()
+    with Journal(path) as journal:
+        [scan] = journal.pending_batch(NOW).scans
+    assert scan == {"qr": "SSA1:X", "scanned_at": NOW, "result": "OK"}
+
+
+def test_the_journal_and_the_trust_list_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    from scanner.store import ScannerConfig, ScannerStore
+
+    caisse = SampleCaisse(now=NOW)
+    with Journal(tmp_path / "j.sqlite") as journal:
+        journal.judge(caisse.member().pay(100, iat=NOW), trust_list=caisse.trust_list(),
+                      merchant_id=MERCHANT, now=NOW)  # fmt: skip
+    for name in ("j.sqlite", "j.sqlite-wal", "j.sqlite-shm"):
+        if (tmp_path / name).exists():
+            assert (tmp_path / name).stat().st_mode & 0o777 == 0o600, name
+    store = ScannerStore(tmp_path / "till")
+    store.ensure_dir()
+    store.save_config(ScannerConfig("http://x", MERCHANT, caisse.root_public_key.hex(), "00"))
+    store.install_trust_list(caisse.signed_trust_list(), caisse.root_public_key)
+    assert (tmp_path / "till" / "trust-list.cose").stat().st_mode & 0o777 == 0o600

@@ -237,3 +237,22 @@ def test_scans_are_never_handed_to_another_shops_till(server, tmp_path: Path) ->
     _enrolled(server, b)
     proc = _scanner("handover", "--from", str(a), "--data", str(b))
     assert proc.returncode == 1 and "scans stay with their shop" in proc.stderr
+
+
+def test_a_payment_the_till_accepted_before_it_knew_of_a_revocation_is_paid(
+    server, tmp_path: Path
+) -> None:
+    """SPEC 1.1 §8: the till sends the seq of its list; the server judges by that list."""
+    data = tmp_path / "till"
+    _enrolled(server, data)
+    member = _member(server)
+    server.admin("member", "revoke", member.sub.hex())  # the till has not fetched it yet
+    qr = member.pay(650, iat=now_s())
+    run = _scanner("run", "--data", str(data), "--headless", "--no-sync", stdin=qr + "\n")
+    assert [v["code"] for v in _verdicts(run)] == ["OK"]
+    synced = _scanner("sync", "--data", str(data))
+    assert synced.returncode == 0, synced.stderr
+    assert json.loads(synced.stdout)["received"] == 1
+    after = _scanner("run", "--data", str(data), "--headless", "--no-sync",
+                     stdin=member.pay(100, iat=now_s()) + "\n")  # fmt: skip
+    assert [v["code"] for v in _verdicts(after)] == ["REVOKED"]  # now it knows

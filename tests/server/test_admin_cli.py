@@ -339,3 +339,96 @@ def test_a_listing_piped_into_head_ends_quietly(admin, tmp_path):
     _, err = listing.communicate(timeout=60)
     assert b"Traceback" not in err and b"Broken pipe" not in err and b"error" not in err
     assert listing.returncode == 141
+
+
+def audit_log(admin) -> list[dict]:
+    from server.console.audit_chain import verify_audit_chain
+
+    async def rows():
+        url = admin.db[1] if admin.db else None
+        async with open_caisse(admin.data, url) as caisse, caisse.storage.read() as q:
+            chain = await q.console.audit_chain()
+        assert verify_audit_chain(chain) is None  # hash-chained, intact
+        return [{**dict(r), "detail": json.loads(r["detail"])} for r in chain]
+
+    return asyncio.run(rows())
+
+
+def test_every_state_change_made_on_the_command_line_is_in_the_audit_log(admin, tmp_path):
+    """Issue 11: only console actions were logged; the IBAN the caisse pays was not."""
+    import getpass
+
+    from nacl.signing import SigningKey
+
+    from keys.signed_request import b64url_encode
+
+    init(admin)
+    me = f"cli:{getpass.getuser()}"
+    _, (shop,), _ = admin("merchant", "add", "--name", "Épicerie", "--iban", "BE71 0961 2345 6769")
+    _, (member,), _ = admin("member", "add", "--name", "Ada")
+    members_csv = tmp_path / "m.csv"
+    members_csv.write_text("name,email\nBea,bea@example.org\nCyd,\n")
+    admin("member", "import", str(members_csv))
+    admin("member", "revoke", member["member_id"])
+    admin("merchant", "suspend", shop["merchant_id"])
+    key = b64url_encode(bytes(SigningKey.generate().verify_key))
+    admin("merchant", "revoke-device", "--merchant", shop["merchant_id"], "--key", key)
+    admin("voucher", "issue", "--amount-cents", "500", "--count", "2")
+    admin("keys", "rotate")
+    admin("trust-list", "sign")
+    admin("reconcile", "--nightly", "--no-sign")
+    config_file = admin.data / "config.json"
+    config = json.loads(config_file.read_text())
+    config["settle_conflicts"] = "first"  # edited by hand
+    config_file.write_text(json.dumps(config))
+    admin("status")
+    entries = audit_log(admin)
+    by_action = {}
+    for e in entries:
+        by_action.setdefault(e["action"], []).append(e)
+    [added] = by_action["shop.add"]
+    assert added["actor"] == me and added["target"] == shop["merchant_id"]
+    assert added["detail"]["iban"] == "BE71096123456769"
+    assert by_action["member.add"][0]["target"] == member["member_id"]
+    assert len(by_action["member.add"]) == 3
+    assert by_action["member.import"][0]["detail"] == {"file": "m.csv", "created": 2, "refused": 0}
+    assert by_action["member.revoke"][0]["target"] == member["member_id"]
+    for action in (
+        "shop.suspend",
+        "voucher.issue",
+        "keys.rotate",
+        "trust_list.sign",
+        "caisse.init",
+    ):
+        assert by_action[action][0]["actor"] == me, action
+    assert "shop.revoke_till" not in by_action  # an unknown key: nothing was revoked
+    [run] = by_action["reconcile.run"]
+    assert run["actor"] == "nightly"
+    [change] = by_action["config.change"]
+    assert change["detail"]["changed"] == {"settle_conflicts": ["all", "first"]}
+    assert len(by_action["config.record"]) == 1  # recorded once, at init
+
+
+async def _started_with_actor(cfg, backend, keys, clock) -> list:
+    from server.app import create_app
+    from server.caisse.keyring import KeyRing
+
+    keyring = KeyRing(cfg, keys.root, {keys.issuer[1]: keys.issuer[0]}, PASSPHRASE)
+    app = create_app(cfg, keyring=keyring, clock=clock, schema=backend.schema, actor="cli:ops")
+    async with app.router.lifespan_context(app), app.state.ctx.storage.read() as q:
+        return [dict(r) for r in await q.console.audit_chain()]
+
+
+@pytest.mark.anyio
+async def test_a_server_start_records_a_configuration_edited_by_hand(
+    caisse, backend, key_material, clock
+):
+    first = await _started_with_actor(caisse, backend, key_material, clock)
+    assert [(e["actor"], e["action"]) for e in first] == [("cli:ops", "config.record")]
+    edited = caisse.with_(block_on_fraud="credential")
+    again = await _started_with_actor(edited, backend, key_material, clock)
+    assert [e["action"] for e in again] == ["config.record", "config.change"]
+    assert json.loads(again[-1]["detail"])["changed"] == {
+        "block_on_fraud": ["member", "credential"]
+    }
+    assert len(await _started_with_actor(edited, backend, key_material, clock)) == 2  # unchanged

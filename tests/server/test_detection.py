@@ -20,6 +20,7 @@ from server.ledger.detection import (
     MEMBER_OVER_ALLOWANCE,
     OVER_ALLOWANCE,
     PAID,
+    SPENT_AFTER_REVOCATION,
     TOKEN_COPY,
     VOUCHER_REUSE,
     WITHHELD,
@@ -178,10 +179,10 @@ def test_rule_3_payments_above_the_allowance():
     assert [f.kind for f in detect([a, b], None)] == [FORK]
 
 
-def test_rule_3_counts_every_receipt_copies_included():
+def test_rule_3_counts_each_token_once_a_copy_is_no_spending():
     a = pay(1, 1, 6000, 6000)
     found = detect([a, copy(a, "shop-b", at=200)], 10_000)
-    assert [(f.kind, f.amount_cents) for f in found] == [(TOKEN_COPY, 6000), (OVER_ALLOWANCE, 2000)]
+    assert [(f.kind, f.amount_cents) for f in found] == [(TOKEN_COPY, 6000)]
 
 
 def test_rule_4_a_voucher_redeemed_twice():
@@ -204,12 +205,30 @@ def test_rule_4_a_voucher_redeemed_twice():
 
 def test_beyond_the_spec_one_token_accepted_by_two_shops_is_a_token_copy():
     a = pay(1, 1, 1500, 1500, "shop-a", at=100)
-    b, c = copy(a, "shop-b", at=300), copy(a, "shop-c", at=200)
+    b, c = copy(a, "shop-b", at=300), copy(a, "shop-c", at=50)  # c claims to be first
     (found,) = detect([a, b, c], 10_000)  # one token: no fork, whatever the shops
     assert found.kind == TOKEN_COPY and found.amount_cents == 3000
-    assert found.summary == "payment seq 1 accepted by 3 shops (shop-a, shop-c, shop-b)"
-    assert found.receipts == keys(a, c, b)
+    assert found.summary == (
+        "payment seq 1 (1500 cents) sent first by shop-a (scanned 100, received 105); "
+        "the same QR from shop-c (scanned 50, received 55), shop-b (scanned 300, received 305)"
+    )
+    assert found.receipts == keys(a, c, b)  # in upload order: the paid one first
     assert found.finding_id == detection.token_copy_id(CTI, token(1)) == "5bc0c8373ce18e6512ad2628"
+
+
+def test_beyond_the_spec_a_payment_honoured_under_an_older_list_is_reported():
+    a = replace(pay(1, 1, 800, 800, "shop-a", at=100), revoked_by=7)
+    (found,) = detect([a, pay(2, 2, 100, 900, "shop-b", at=200)], 10_000)
+    assert found.kind == SPENT_AFTER_REVOCATION and found.amount_cents == 800
+    assert found.receipts == keys(a) and "list 7 revoked it" in found.summary
+    assert found.finding_id == detection.spent_after_revocation_id(CTI, token(1))
+    assert found.kind not in detection.BLOCKS_MEMBER
+    for policy in ("all", "first"):  # paid: the shop trusted its OK
+        assert [o for _, o, _ in outcomes([a], 10_000, policy=policy, cutoff=LATER)] == [PAID]
+
+
+def test_only_what_the_members_key_alone_could_sign_blocks_them():
+    assert {FORK, CONTRADICTION, OVER_ALLOWANCE, MEMBER_OVER_ALLOWANCE} == detection.BLOCKS_MEMBER
 
 
 def test_findings_come_in_rule_order_with_token_copies_first():
@@ -270,6 +289,26 @@ def test_policy_all_pays_every_unsettled_receipt_before_the_cutoff_in_scan_order
     late = pay(4, 3, 100, 1200, "shop-d", at=500)
     result = outcomes([a, b, settled, late], 1000, policy="all", cutoff=400)
     assert _decided(result) == [("shop-b", PAID, None), ("shop-a", PAID, None)]
+
+
+def test_every_policy_pays_a_token_once_to_its_first_upload():
+    one = pay(1, 1, 1000, 1000, "shop-a", at=100)
+    earlier_copy = copy(one, "shop-b", at=50)  # scanned "before", sent after
+    fid = detection.token_copy_id(CTI, one.scan_key)
+    for policy in ("all", "first"):
+        result = outcomes([earlier_copy, one], 1500, policy=policy, cutoff=LATER)
+        assert _decided(result) == [("shop-b", WITHHELD, fid), ("shop-a", PAID, None)], policy
+    paid = replace(one, settled=True, paid=True)
+    for policy in ("all", "first"):
+        result = outcomes([paid, copy(one, "shop-c", at=200)], 1500, policy=policy, cutoff=LATER)
+        assert _decided(result) == [("shop-c", WITHHELD, fid)], policy
+    first, again = voucher(1, "shop-a", 200), voucher(1, "shop-b", 100)
+    again = replace(again, received_at=300)
+    result = outcomes([first, again], None, policy="all", cutoff=LATER)
+    assert _decided(result) == [
+        ("shop-b", WITHHELD, detection.voucher_reuse_id(VOUCHER)),
+        ("shop-a", PAID, None),
+    ]
 
 
 def test_policy_first_withholds_each_conflict_with_its_finding():
@@ -378,3 +417,15 @@ def test_policy_first_pays_within_the_allowance_and_withholds_only_with_a_findin
         if outcome == WITHHELD:
             assert r.key in found[fid].receipts
     assert sum(r.amount_cents for r, outcome, _ in result if outcome == PAID) <= allowance
+
+
+@settings(max_examples=300, deadline=None)
+@given(receipts_of_one_credential(), st.integers(1, 12_000), st.sampled_from(["all", "first"]))
+def test_no_policy_pays_a_token_twice_or_withholds_without_a_finding(receipts, allowance, policy):
+    found = {f.finding_id: f for f in detect(receipts, allowance)}
+    result = outcomes(receipts, allowance, policy=policy, cutoff=LATER)
+    paid = [r.scan_key for r, outcome, _ in result if outcome == PAID]
+    assert len(paid) == len(set(paid))
+    for r, outcome, fid in result:
+        if outcome == WITHHELD:
+            assert r.key in found[fid].receipts

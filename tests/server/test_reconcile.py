@@ -171,18 +171,66 @@ async def test_cloned_wallet_chains_are_forks_and_over_allowance_and_first_polic
     assert not await paid_twice(api)
 
 
-async def test_a_copied_payment_qr_accepted_by_two_shops_is_found_and_paid_per_policy(api):
+@pytest.mark.parametrize("policy", ["all", "first"])
+async def test_a_copied_payment_qr_is_paid_once_to_its_first_upload_and_blocks_nobody(api, policy):
+    """A copy is not signed evidence against the member: anyone who saw the QR has it."""
+    config = api.cfg.with_(settle_conflicts=policy)
     a, b = await api.enroll(await api.add_shop("A")), await api.enroll(await api.add_shop("B"))
     member = await api.activate()
     now = api.now
     qr = member.pay(1200, 1, 1200, now - 30)
-    await upload_ok(api, a, [scan(qr, now - 20)])
-    answer = await upload_ok(api, b, [scan(qr, now - 10)])
+    await upload_ok(api, a, [scan(qr, now - 10)])
+    first = await run(api, config=config)
+    assert [(p["merchant_id"], p["amount_cents"]) for p in first.payouts] == [(a.merchant_id, 1200)]
+    answer = await upload_ok(api, b, [scan(qr, now - 20)])  # claims an earlier scan
     assert answer["duplicates"] == 1  # the API contract is unchanged
-    summary = await run(api)
-    assert [f["kind"] for f in summary.double_spends] == [TOKEN_COPY]
-    assert sorted(p["amount_cents"] for p in summary.payouts) == [1200, 1200]
+    second = await run(api, config=config)
+    assert [f["kind"] for f in second.double_spends] == [TOKEN_COPY]
+    assert second.blocked == [] and second.payments == 0 and second.withheld_cents == 1200
+    async with api.ctx.storage.read() as q:
+        assert (await q.member(member.member_id))["status"] == "active"
+    [finding] = await findings.list_findings(api.ctx.storage)
+    assert finding.blocked is None
+    assert a.merchant_id in finding.summary and b.merchant_id in finding.summary
+    proof = await findings.export_finding(api.ctx.storage, finding.finding_id)
+    assert [(e.merchant_id, e.scanned_at) for e in proof.evidence] == [
+        (b.merchant_id, now - 20),
+        (a.merchant_id, now - 10),
+    ]
+    # Released by hand, the copy is paid, once.
+    await findings.decide(api.ctx.storage, finding.finding_id, "release", "seen it", now)
+    released = await run(api, config=config)
+    assert [(p["merchant_id"], p["amount_cents"]) for p in released.payouts] == [
+        (b.merchant_id, 1200)
+    ]
+    assert (await run(api, config=config)).payments == 0
     assert not await paid_twice(api)
+
+
+async def test_a_copy_uploaded_with_its_original_before_settling_is_withheld(api):
+    a, b = await api.enroll(await api.add_shop("A")), await api.enroll(await api.add_shop("B"))
+    member = await api.activate()
+    now = api.now
+    qr = member.pay(900, 1, 900, now - 30)
+    await upload_ok(api, a, [scan(qr, now - 10)])
+    await upload_ok(api, b, [scan(qr, now - 5)])
+    summary = await run(api)
+    assert [(p["merchant_id"], p["amount_cents"], p["withheld"]) for p in summary.payouts] == [
+        (a.merchant_id, 900, 0),
+        (b.merchant_id, 0, 1),
+    ]
+    assert summary.blocked == [] and not await paid_twice(api)
+
+
+async def test_a_fork_still_blocks_the_member(api):
+    a, b = await api.enroll(await api.add_shop("A")), await api.enroll(await api.add_shop("B"))
+    member = await api.activate()
+    now = api.now
+    await upload_ok(api, a, [scan(member.pay(500, 1, 500, now - 30), now - 20)])
+    await upload_ok(api, b, [scan(member.pay(700, 1, 700, now - 30), now - 15)])
+    summary = await run(api)
+    assert [f["kind"] for f in summary.double_spends] == [FORK]
+    assert [x["kind"] for x in summary.blocked] == ["member"]
 
 
 async def test_a_batch_retried_after_a_crash_is_paid_once(api):

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -80,8 +81,10 @@ def test_reconcile_prints_a_summary_then_sepa_statements_findings_and_report(
     code, (export,), _ = admin("payouts", "export", "--sepa", str(sepa))
     assert code == 0 and export["control_sum_cents"] == summary["total_cents"]
     assert sepa.read_bytes().startswith(b"<?xml")
+    assert sepa.stat().st_mode & 0o777 == 0o600  # every shop's account and amount
     code, files, _ = admin("statements", "--settlement", "1", "--out", str(tmp_path / "st"))
     assert code == 0 and len(files) == 2
+    assert all(Path(f["file"]).stat().st_mode & 0o777 == 0o600 for f in files)
     code, found, _ = admin("findings", "list", "--pending")
     assert [f["kind"] for f in found] == ["fork"]
     code, (proof,), _ = admin("findings", "export", "--id", found[0]["finding_id"])

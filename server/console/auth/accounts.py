@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from server.console.auth.passwords import hash_password, password_problem, verify_password
 from server.console.auth.sessions import ROLES
+from server.console.auth.slow import SlowChecks
 from server.errors import DomainError
 from server.storage.core import Storage
 
@@ -39,7 +40,7 @@ async def add_user(
     storage: Storage, *, email: str, password: str, role: str, now: int, actor: str = "cli"
 ) -> AccountSaved:
     email = normalize_email(email)
-    if not EMAIL.match(email):
+    if not EMAIL.fullmatch(email):
         raise AccountError(f"invalid e-mail address {email!r:.80}")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
@@ -58,11 +59,21 @@ async def add_user(
     return AccountSaved(email, role, bool(created))
 
 
-async def check_login(storage: Storage, email: str, password: str) -> str | None:
-    """The role of the account if the password is right (and the account enabled), else None."""
+async def check_login(
+    storage: Storage, email: str, password: str, checks: SlowChecks | None = None
+) -> str | None:
+    """The role of the account if the password is right (and the account enabled), else None.
+
+    With ``checks``, argon2id runs in its bounded pool, off the event loop (``Busy``
+    when it is full)."""
     async with storage.read() as q:
         row = await q.console.admin_user(normalize_email(email))
     stored = row["password_hash"] if row is not None and row["disabled_at"] is None else None
-    if not verify_password(stored, password):
+    ok = (
+        await checks.run(verify_password, stored, password)
+        if checks is not None
+        else verify_password(stored, password)
+    )
+    if not ok:
         return None
     return row["role"] if row is not None else None

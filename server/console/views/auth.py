@@ -14,6 +14,7 @@ from server.console.auth.sessions import (
     LOGIN_FORM_S,
     SESSION_COOKIE,
 )
+from server.console.auth.slow import Busy
 from server.console.call import Call
 
 MAX_EMAIL = 254
@@ -53,6 +54,17 @@ def _login_page(call: Call, *, email: str = "", error: str = "", status: int = 2
     return response
 
 
+def _busy(call: Call, email: str) -> Response:
+    response = _login_page(
+        call,
+        email=email,
+        status=503,
+        error=call._("The server is busy. Try again in a few seconds."),
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _https(call: Call) -> bool:
     return call.request.url.scheme == "https"
 
@@ -75,8 +87,10 @@ async def login(call: Call) -> Response:
         )
     if len(password) > MAX_PASSWORD:
         password = password[: MAX_PASSWORD + 1]
-    throttle = call.site.throttle
-    wait = await throttle.wait_s(email, call.ip)
+    throttle, checks = call.site.throttle, call.site.checks
+    if checks.full:
+        return _busy(call, email)
+    wait = await throttle.reserve(email, call.ip)  # counted before it is checked
     if wait > 0:
         minutes = max(1, (wait + 59) // 60)
         response = _login_page(
@@ -89,10 +103,13 @@ async def login(call: Call) -> Response:
         )
         response.headers["Retry-After"] = str(wait)
         return response
-    role = await check_login(call.ctx.storage, email, password)
+    try:
+        role = await check_login(call.ctx.storage, email, password, checks)
+    except Busy:
+        await throttle.cancel(email, call.ip)
+        return _busy(call, email)
     now = call.now()
     if role is None:
-        await throttle.failed(email, call.ip)
         async with call.ctx.storage.transaction() as q:
             await q.console.append_audit(
                 actor=None, action="login.failed", target=email, detail={"ip": call.ip}, now=now
@@ -103,7 +120,7 @@ async def login(call: Call) -> Response:
             status=401,
             error=call._("This e-mail address and password do not match."),
         )
-    await throttle.succeeded(email)
+    await throttle.succeeded(email, call.ip)
     cookie = await call.site.sessions.start(email, now)
     async with call.ctx.storage.transaction() as q:
         await q.console.admin_logged_in(email, now)

@@ -15,7 +15,7 @@ PAGE_SIZE = 50
 
 async def batch_list(call: Call) -> Response:
     shop = call.param("shop", 60)
-    shop = shop if MERCHANT_ID.match(shop) else ""
+    shop = shop if MERCHANT_ID.fullmatch(shop) else ""
     page = paginate(call.param("page", 6), PAGE_SIZE)
     async with call.ctx.storage.read() as q:
         rows, total = await q.console.batch_page(

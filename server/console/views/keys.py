@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from starlette.responses import Response
 
 from keys import keystore
 from keys.trust_list import TrustListInvalid, open_trust_list
 from server.caisse.keyring import load_root_key
 from server.caisse.setup import Caisse, rotate_issuer_key
+from server.console.auth.slow import Busy
 from server.console.call import Call
 from server.console.forms import Errors
 
@@ -52,26 +51,46 @@ async def rotate_confirm(call: Call) -> Response:
 async def rotate(call: Call) -> Response:
     """A new issuer key; the typed passphrase confirms the action and encrypts the new file."""
     c = call.ctx
+    assert call.user is not None
     passphrase = call.form.get("passphrase") if call.form is not None else None
     errors = Errors()
+    status = 400
     if not isinstance(passphrase, str) or not passphrase or len(passphrase) > 1024:
         errors.add("passphrase", call._("Type the passphrase of the caisse keys."))
+    elif wait := await call.site.passphrases.reserve(call.user.email, call.ip):
+        # Throttled like logins: counted before it is checked, per account and address.
+        minutes = max(1, (wait + 59) // 60)
+        errors.add(
+            "passphrase",
+            call._(
+                "Too many wrong passphrases. Wait %(minutes)s minutes and try again.",
+                minutes=minutes,
+            ),
+        )
+        status = 429
     else:
         try:
-            await asyncio.to_thread(load_root_key, c.config, passphrase)
+            await call.site.checks.run(load_root_key, c.config, passphrase)
         except keystore.KeyFileError:
             errors.add("passphrase", call._("This is not the passphrase of the caisse keys."))
+        except Busy:
+            await call.site.passphrases.cancel(call.user.email, call.ip)
+            errors.add("passphrase", call._("The server is busy. Try again in a few seconds."))
+            status = 503
+        else:
+            await call.site.passphrases.succeeded(call.user.email, call.ip)
     if errors:
         async with c.storage.transaction() as q:
-            await call.audit(q, "keys.rotate_refused", None)
-        return call.render("keys_rotate.html", {"errors": errors}, status=400)
+            action = "keys.rotate_throttled" if status == 429 else "keys.rotate_refused"
+            await call.audit(q, action, None, {"ip": call.ip})
+        return call.render("keys_rotate.html", {"errors": errors}, status=status)
     assert isinstance(passphrase, str)
     now = call.now()
     out = await rotate_issuer_key(Caisse(c.config, c.storage), passphrase, c.keyring.root, now)
     kid = bytes.fromhex(out.issuer_kid)
     async with c.storage.read() as q:
         row = next(r for r in await q.issuer_keys() if bytes(r["kid"]) == kid)
-    key = await asyncio.to_thread(
+    key = await call.site.checks.run(
         keystore.load_signing_key, c.config.keys_dir / row["file"], passphrase
     )
     c.keyring.issuers[kid] = key

@@ -134,7 +134,7 @@ async def statement(call: Call) -> Response:
     sid, merchant_id = lookups.settlement_id(call), call.path_param("merchant_id")
     fmt = call.param("format", 10) or "html"
     missing = call._("There is no such statement.")
-    if sid is None or not MERCHANT_ID.match(merchant_id) or fmt not in FORMATS:
+    if sid is None or not MERCHANT_ID.fullmatch(merchant_id) or fmt not in FORMATS:
         raise NotFound(missing)
     try:
         body = await make(

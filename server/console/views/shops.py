@@ -107,7 +107,10 @@ async def shop_create(call: Call) -> Response:
             language=values["language"],
             **{d: values[d] or None for d in merchants.DETAILS},
         )
-        await call.audit(q, "shop.add", out.merchant_id)
+        shop = await q.merchant(out.merchant_id)  # as stored: the account the caisse pays
+        assert shop is not None
+        detail = {"name": shop["name"], "iban": shop["iban"], "bic": shop["bic"]}
+        await call.audit(q, "shop.add", out.merchant_id, detail)
     return _code_page(
         call,
         out,
