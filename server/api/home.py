@@ -48,6 +48,7 @@ async def index(request: Request) -> Response:
                 "api": "/api/v1/openapi.json",
                 "trust_list": "/api/v1/trust-list",
                 "wallet": "/wallet/",
+                "till": "/till/",
             }
         )
     chosen = request.query_params.get("lang")

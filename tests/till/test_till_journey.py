@@ -163,7 +163,8 @@ def test_the_server_serves_the_till_with_a_strict_policy(real_server) -> None:
         assert httpx.get(real_server.url + hidden).status_code == 404, hidden
     assert httpx.get(real_server.url + "/keys/verify.py").status_code == 404
     assert httpx.get(real_server.url + "/till", follow_redirects=False).status_code == 308
-    assert json.loads(httpx.get(real_server.url + "/").text)["till"] == "/till/"
+    home = httpx.get(real_server.url + "/", headers={"Accept": "application/json"})
+    assert json.loads(home.text)["till"] == "/till/"
     assert (
         re.search(r"jsdelivr|unpkg", (ROOT / "till_pwa" / "js" / "camera.js").read_text()) is None
     )
