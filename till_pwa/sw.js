@@ -2,7 +2,7 @@
 // shared SSA1 core at /keys/js/ included) so the till opens and judges with no network,
 // deletes older shells, and never caches the API. VERSION is the hash of the shell's files
 // (tools/stamp.mjs writes it; a test checks it is current). Serve this file no-cache.
-const VERSION = 'cc3bad64431caaa8907f';
+const VERSION = 'c5ef026196a490d638a7';
 const CACHE = `ssa-till-${VERSION}`;
 const ASSETS = [
   'index.html',

@@ -4,7 +4,7 @@
 // any change to the shell makes browsers install a new one. Serve this file no-cache.
 // A new version takes over as soon as its whole shell is cached (skipWaiting); open pages
 // then reload into it at a safe moment (app.js, applyUpdate), never during a payment.
-const VERSION = '682c40912b9311efc005';
+const VERSION = 'd2062c9329a052f9d115';
 const CACHE = `ssa-wallet-${VERSION}`;
 const ASSETS = [
   'index.html',

@@ -98,6 +98,10 @@ function uint(payload, key, name) {
   if (!isUint(value)) {
     throw new MalformedToken(`${name} must be an unsigned integer, got ${firstCodePoints(repr(value), 40)}`);
   }
+  if (typeof value === 'bigint' && value > 9223372036854775807n) {
+    // as keys/tokens.py: a uint must fit a signed 64-bit integer (journals, databases)
+    throw new MalformedToken(`${name} ${value} does not fit a signed 64-bit integer`);
+  }
   return value;
 }
 

@@ -25,8 +25,11 @@ function get(m, key) {
 
 function uint(m, key) {
   const value = get(m, key);
-  const ok = (typeof value === 'number' && value >= 0) || (typeof value === 'bigint' && value >= 0n);
-  if (!ok) throw new PayloadError(`${key} must be an unsigned integer`);
+  // as keys/trust_list.py: every uint fits a signed 64-bit integer
+  const ok =
+    (typeof value === 'number' && value >= 0) ||
+    (typeof value === 'bigint' && value >= 0n && value <= 9223372036854775807n);
+  if (!ok) throw new PayloadError(`${key} must be an unsigned integer below 2**63`);
   return value;
 }
 
