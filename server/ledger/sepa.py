@@ -98,11 +98,6 @@ def msg_id(config: Config, settlement_id: int) -> str:
 SEPA_TEXT = re.compile(r"[^A-Za-z0-9/?:().,'+ -]")
 
 
-def sepa_text(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return " ".join(SEPA_TEXT.sub(" ", plain).split())
-
-
 def remittance(config: Config, settlement: Any, payout: Any, language: str | None = None) -> str:
     """The text the shop reads on its bank statement, in its language (at most 140 characters)."""
     catalogue = translations(language if language in LANGUAGES else DEFAULT)

@@ -32,26 +32,6 @@ KIND_TITLES = {
 }
 
 
-def sections(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The statement's rows by kind, phone payments first, paper vouchers after, each with
-    what it adds to the transfer (paid rows only)."""
-    out = []
-    for kind in ("payment", "voucher"):
-        mine = [r for r in rows if r["kind"] == kind]
-        if mine:
-            paid = [r for r in mine if r["status"] == "paid"]
-            out.append(
-                {
-                    "kind": kind,
-                    "title": KIND_TITLES[kind],
-                    "rows": mine,
-                    "paid": len(paid),
-                    "paid_cents": sum(r["amount_cents"] for r in paid),
-                }
-            )
-    return out
-
-
 class StatementError(DomainError):
     """No such settlement or shop, or an unknown format."""
 
